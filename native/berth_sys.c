@@ -1,0 +1,264 @@
+/*
+ * Linux system calls that Node.js does not expose and that the engine needs
+ * on hot paths: mount and umount for container root filesystems, mknod for
+ * overlayfs whiteouts, extended attributes for opaque directories and file
+ * capabilities, and SOCK_SEQPACKET connections to conmon's attach sockets.
+ *
+ * Every function throws a JavaScript Error whose `code` is the errno name
+ * (for example "ENOENT") and whose message names the call and the path.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#define MAX_ARGS 6
+#define PATH_BUFFER 4096
+#define DATA_BUFFER 65536
+
+static napi_value throw_errno(napi_env env, const char *call, const char *path, int err) {
+  char message[PATH_BUFFER + 128];
+  snprintf(message, sizeof(message), "%s %s: %s", call, path ? path : "", strerror(err));
+  napi_value code_value, message_value, error;
+  napi_create_string_utf8(env, strerrorname_np(err) ? strerrorname_np(err) : "EUNKNOWN", NAPI_AUTO_LENGTH, &code_value);
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &message_value);
+  napi_create_error(env, code_value, message_value, &error);
+  napi_value errno_value;
+  napi_create_int32(env, err, &errno_value);
+  napi_set_named_property(env, error, "errno", errno_value);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t expected, napi_value *args) {
+  size_t count = MAX_ARGS;
+  napi_get_cb_info(env, info, &count, args, NULL, NULL);
+  if (count < expected) {
+    napi_throw_type_error(env, NULL, "missing arguments");
+    return -1;
+  }
+  return 0;
+}
+
+/* Copies a JavaScript string argument into buffer; an empty or null value gives "". */
+static int get_string(napi_env env, napi_value value, char *buffer, size_t size) {
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  if (type == napi_null || type == napi_undefined) {
+    buffer[0] = '\0';
+    return 0;
+  }
+  size_t length = 0;
+  if (napi_get_value_string_utf8(env, value, buffer, size, &length) != napi_ok) {
+    napi_throw_type_error(env, NULL, "expected a string argument");
+    return -1;
+  }
+  if (length >= size - 1) {
+    napi_throw_range_error(env, NULL, "string argument too long");
+    return -1;
+  }
+  return 0;
+}
+
+/*
+ * mount(source, target, fstype, flags, data, cwd): mounts in a forked child
+ * that first changes to cwd, so that overlayfs options can name lower
+ * directories by short relative paths and still fit in one page. Forking
+ * keeps the daemon's own working directory untouched.
+ */
+static napi_value js_mount(napi_env env, napi_callback_info info) {
+  napi_value args[MAX_ARGS];
+  if (get_args(env, info, 6, args) < 0) return NULL;
+  static char source[PATH_BUFFER], target[PATH_BUFFER], fstype[256], cwd[PATH_BUFFER];
+  char *data = malloc(DATA_BUFFER);
+  if (!data) return throw_errno(env, "mount", "", ENOMEM);
+  uint32_t flags = 0;
+  if (get_string(env, args[0], source, sizeof(source)) < 0 || get_string(env, args[1], target, sizeof(target)) < 0 ||
+      get_string(env, args[2], fstype, sizeof(fstype)) < 0 || napi_get_value_uint32(env, args[3], &flags) != napi_ok ||
+      get_string(env, args[4], data, DATA_BUFFER) < 0 || get_string(env, args[5], cwd, sizeof(cwd)) < 0) {
+    free(data);
+    return NULL;
+  }
+
+  int status_pipe[2];
+  if (pipe2(status_pipe, O_CLOEXEC) < 0) {
+    free(data);
+    return throw_errno(env, "mount", target, errno);
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    int err = errno;
+    free(data);
+    close(status_pipe[0]);
+    close(status_pipe[1]);
+    return throw_errno(env, "mount", target, err);
+  }
+  if (pid == 0) {
+    int err = 0;
+    if (cwd[0] != '\0' && chdir(cwd) < 0) err = errno;
+    if (err == 0 && mount(source, target, fstype[0] ? fstype : NULL, flags, data[0] ? data : NULL) < 0) err = errno;
+    if (write(status_pipe[1], &err, sizeof(err)) < 0) _exit(2);
+    _exit(err == 0 ? 0 : 1);
+  }
+  close(status_pipe[1]);
+  int child_err = EIO;
+  ssize_t got = read(status_pipe[0], &child_err, sizeof(child_err));
+  close(status_pipe[0]);
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  free(data);
+  if (got != sizeof(child_err)) child_err = EIO;
+  if (child_err != 0) return throw_errno(env, "mount", target, child_err);
+  return NULL;
+}
+
+/* umount(target, flags) */
+static napi_value js_umount(napi_env env, napi_callback_info info) {
+  napi_value args[MAX_ARGS];
+  if (get_args(env, info, 2, args) < 0) return NULL;
+  char target[PATH_BUFFER];
+  int32_t flags = 0;
+  if (get_string(env, args[0], target, sizeof(target)) < 0) return NULL;
+  napi_get_value_int32(env, args[1], &flags);
+  if (umount2(target, flags) < 0) return throw_errno(env, "umount", target, errno);
+  return NULL;
+}
+
+/* mknod(path, mode, major, minor): mode includes the file type bits (S_IFCHR and so on). */
+static napi_value js_mknod(napi_env env, napi_callback_info info) {
+  napi_value args[MAX_ARGS];
+  if (get_args(env, info, 4, args) < 0) return NULL;
+  char path[PATH_BUFFER];
+  uint32_t mode = 0, major_number = 0, minor_number = 0;
+  if (get_string(env, args[0], path, sizeof(path)) < 0) return NULL;
+  napi_get_value_uint32(env, args[1], &mode);
+  napi_get_value_uint32(env, args[2], &major_number);
+  napi_get_value_uint32(env, args[3], &minor_number);
+  if (mknod(path, mode, makedev(major_number, minor_number)) < 0) return throw_errno(env, "mknod", path, errno);
+  return NULL;
+}
+
+/* lsetxattr(path, name, value: Buffer): sets the attribute on the link itself, never its target. */
+static napi_value js_lsetxattr(napi_env env, napi_callback_info info) {
+  napi_value args[MAX_ARGS];
+  if (get_args(env, info, 3, args) < 0) return NULL;
+  char path[PATH_BUFFER], name[256];
+  void *value = NULL;
+  size_t length = 0;
+  if (get_string(env, args[0], path, sizeof(path)) < 0 || get_string(env, args[1], name, sizeof(name)) < 0) return NULL;
+  if (napi_get_buffer_info(env, args[2], &value, &length) != napi_ok) {
+    napi_throw_type_error(env, NULL, "lsetxattr: value must be a Buffer");
+    return NULL;
+  }
+  if (lsetxattr(path, name, value, length, 0) < 0) return throw_errno(env, "lsetxattr", path, errno);
+  return NULL;
+}
+
+/* lgetxattr(path, name): returns a Buffer, or null when the attribute is absent. */
+static napi_value js_lgetxattr(napi_env env, napi_callback_info info) {
+  napi_value args[MAX_ARGS];
+  if (get_args(env, info, 2, args) < 0) return NULL;
+  char path[PATH_BUFFER], name[256];
+  if (get_string(env, args[0], path, sizeof(path)) < 0 || get_string(env, args[1], name, sizeof(name)) < 0) return NULL;
+  char value[65536];
+  ssize_t length = lgetxattr(path, name, value, sizeof(value));
+  napi_value result;
+  if (length < 0) {
+    if (errno == ENODATA) {
+      napi_get_null(env, &result);
+      return result;
+    }
+    return throw_errno(env, "lgetxattr", path, errno);
+  }
+  void *copy;
+  napi_create_buffer_copy(env, (size_t)length, value, &copy, &result);
+  return result;
+}
+
+/* llistxattr(path): returns the attribute names of the path itself, never its target. */
+static napi_value js_llistxattr(napi_env env, napi_callback_info info) {
+  napi_value args[MAX_ARGS];
+  if (get_args(env, info, 1, args) < 0) return NULL;
+  char path[PATH_BUFFER];
+  if (get_string(env, args[0], path, sizeof(path)) < 0) return NULL;
+  char names[65536];
+  ssize_t length = llistxattr(path, names, sizeof(names));
+  if (length < 0) return throw_errno(env, "llistxattr", path, errno);
+  napi_value result;
+  napi_create_array(env, &result);
+  uint32_t index = 0;
+  for (ssize_t offset = 0; offset < length;) {
+    napi_value name;
+    size_t name_length = strlen(names + offset);
+    napi_create_string_utf8(env, names + offset, name_length, &name);
+    napi_set_element(env, result, index++, name);
+    offset += (ssize_t)name_length + 1;
+  }
+  return result;
+}
+
+/*
+ * connectSeqpacket(path): connects a SOCK_SEQPACKET unix socket and returns
+ * its file descriptor, blocking and close-on-exec. conmon's attach sockets
+ * are of this type, which Node's net module cannot open.
+ */
+static napi_value js_connect_seqpacket(napi_env env, napi_callback_info info) {
+  napi_value args[MAX_ARGS];
+  if (get_args(env, info, 1, args) < 0) return NULL;
+  char path[PATH_BUFFER];
+  if (get_string(env, args[0], path, sizeof(path)) < 0) return NULL;
+  struct sockaddr_un address;
+  memset(&address, 0, sizeof(address));
+  address.sun_family = AF_UNIX;
+  if (strlen(path) >= sizeof(address.sun_path)) return throw_errno(env, "connect", path, ENAMETOOLONG);
+  strcpy(address.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket", path, errno);
+  if (connect(fd, (struct sockaddr *)&address, sizeof(address)) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "connect", path, err);
+  }
+  napi_value result;
+  napi_create_int32(env, fd, &result);
+  return result;
+}
+
+/* shutdownWrite(fd): half-closes a socket so that the peer reads end of file. */
+static napi_value js_shutdown_write(napi_env env, napi_callback_info info) {
+  napi_value args[MAX_ARGS];
+  if (get_args(env, info, 1, args) < 0) return NULL;
+  int32_t fd = -1;
+  napi_get_value_int32(env, args[0], &fd);
+  if (shutdown(fd, SHUT_WR) < 0) return throw_errno(env, "shutdown", "", errno);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor properties[] = {
+      {"mount", NULL, js_mount, NULL, NULL, NULL, napi_default, NULL},
+      {"umount", NULL, js_umount, NULL, NULL, NULL, napi_default, NULL},
+      {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_default, NULL},
+      {"lsetxattr", NULL, js_lsetxattr, NULL, NULL, NULL, napi_default, NULL},
+      {"lgetxattr", NULL, js_lgetxattr, NULL, NULL, NULL, napi_default, NULL},
+      {"llistxattr", NULL, js_llistxattr, NULL, NULL, NULL, napi_default, NULL},
+      {"connectSeqpacket", NULL, js_connect_seqpacket, NULL, NULL, NULL, napi_default, NULL},
+      {"shutdownWrite", NULL, js_shutdown_write, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

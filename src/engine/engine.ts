@@ -1,0 +1,166 @@
+// The engine's public interface: everything the API layer may call. It speaks
+// in the engine's own types (ContainerSpec, ContainerRecord, ImageRecord);
+// the API layer translates Docker's JSON shapes to and from them.
+import type { Readable } from 'node:stream';
+import type { ContainerRecord, ContainerSpec } from '../container/types';
+import type { ImageRecord } from '../image/types';
+import type { VolumeRecord } from '../volume/types';
+
+export type OutputStreamName = 'stdout' | 'stderr';
+
+export interface OutputChunk {
+  stream: OutputStreamName;
+  data: Buffer;
+}
+
+// A live connection to a process's standard streams (attach or exec).
+export interface StdioSession {
+  // Object-mode stream of OutputChunk; with a TTY every chunk is 'stdout'. Ends when the process's output ends.
+  readonly output: Readable;
+  // False when the session has no stdin (the container or exec was created without it).
+  readonly hasStdin: boolean;
+  writeStdin(data: Buffer): void;
+  // Closes the process's stdin (end of file), as docker attach does when its input ends with --stdin-once.
+  closeStdin(): void;
+  // Detaches from the process without affecting it.
+  close(): void;
+}
+
+export interface AttachOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  // Replay the container's log before live output.
+  logs: boolean;
+  // Deliver live output; without it only the replayed logs are sent.
+  stream: boolean;
+}
+
+export interface LogEntry {
+  stream: OutputStreamName;
+  // RFC 3339 with nanoseconds, in UTC.
+  time: string;
+  // Bytes of one line including its trailing newline, or a partial line without one.
+  data: Buffer;
+}
+
+export interface LogOptions {
+  follow: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  // Unix seconds (fractions allowed); 0 means no bound.
+  since: number;
+  until: number;
+  // Number of lines from the end; null for all.
+  tail: number | null;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+export interface WaitResult {
+  statusCode: number;
+  error: string | null;
+}
+
+export interface ExecSpec {
+  cmd: string[];
+  env: string[];
+  workingDir: string;
+  user: string;
+  privileged: boolean;
+  tty: boolean;
+  attachStdin: boolean;
+  attachStdout: boolean;
+  attachStderr: boolean;
+  detachKeys: string | null;
+  consoleSize: [number, number] | null;
+}
+
+export interface ExecRecord {
+  id: string;
+  containerId: string;
+  spec: ExecSpec;
+  running: boolean;
+  exitCode: number | null;
+  pid: number;
+}
+
+export interface ListContainersOptions {
+  all: boolean;
+}
+
+export interface RemoveImageResult {
+  untagged: string[];
+  deleted: string[];
+}
+
+export interface ProcessTable {
+  titles: string[];
+  processes: string[][];
+}
+
+export interface EngineInfo {
+  id: string;
+  name: string;
+  containers: number;
+  running: number;
+  paused: number;
+  stopped: number;
+  images: number;
+  dataRoot: string;
+  runtime: string;
+  cgroupVersion: '1' | '2';
+  cgroupDriver: string;
+  kernelVersion: string;
+  operatingSystem: string;
+  architecture: string;
+  cpus: number;
+  memoryBytes: number;
+  defaultNetwork: string;
+  securityOptions: string[];
+  version: string;
+  initPath: string;
+}
+
+export interface Engine {
+  info(): Promise<EngineInfo>;
+
+  listImages(): Promise<ImageRecord[]>;
+  getImage(reference: string): Promise<ImageRecord>;
+  tagImage(source: string, target: string): Promise<void>;
+  removeImage(reference: string, options: { force: boolean; noPrune: boolean }): Promise<RemoveImageResult>;
+  // Loads a docker-archive or OCI layout tar; reports each loaded reference or ID through onLoaded.
+  loadImages(archive: Readable, onLoaded: (message: string) => void): Promise<void>;
+  // Turns a root filesystem tar into a one-layer image; returns its ID.
+  importImage(archive: Readable, options: { reference: string | null; changes: string[]; message: string }): Promise<string>;
+
+  createContainer(spec: ContainerSpec): Promise<{ id: string; warnings: string[] }>;
+  listContainers(options: ListContainersOptions): Promise<ContainerRecord[]>;
+  // Finds a container by full ID, unique ID prefix or name (with or without a leading "/").
+  getContainer(idOrName: string): Promise<ContainerRecord>;
+  startContainer(idOrName: string): Promise<void>;
+  stopContainer(idOrName: string, options: { signal: string | null; timeout: number | null }): Promise<void>;
+  restartContainer(idOrName: string, options: { signal: string | null; timeout: number | null }): Promise<void>;
+  killContainer(idOrName: string, signal: string): Promise<void>;
+  pauseContainer(idOrName: string): Promise<void>;
+  unpauseContainer(idOrName: string): Promise<void>;
+  removeContainer(idOrName: string, options: { force: boolean; volumes: boolean }): Promise<void>;
+  renameContainer(idOrName: string, newName: string): Promise<void>;
+  waitContainer(idOrName: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult>;
+  containerLogs(idOrName: string, options: LogOptions, signal?: AbortSignal): Promise<Readable>;
+  attachContainer(idOrName: string, options: AttachOptions): Promise<StdioSession>;
+  resizeContainer(idOrName: string, height: number, width: number): Promise<void>;
+  topContainer(idOrName: string, psArgs: string): Promise<ProcessTable>;
+
+  createExec(idOrName: string, spec: ExecSpec): Promise<string>;
+  // Starts an exec session; returns null when detached.
+  startExec(execId: string, options: { detach: boolean; consoleSize: [number, number] | null }): Promise<StdioSession | null>;
+  resizeExec(execId: string, height: number, width: number): Promise<void>;
+  inspectExec(execId: string): Promise<ExecRecord>;
+
+  createVolume(options: { name: string; driver: string; labels: Record<string, string>; driverOptions: Record<string, string> }): Promise<VolumeRecord>;
+  listVolumes(): Promise<VolumeRecord[]>;
+  getVolume(name: string): Promise<VolumeRecord>;
+  removeVolume(name: string, options: { force: boolean }): Promise<void>;
+  pruneVolumes(options: { all: boolean; labels: string[] }): Promise<{ deleted: string[]; spaceReclaimed: number }>;
+}
