@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <uv.h>
 
 #define MAX_ARGS 6
 #define PATH_BUFFER 4096
@@ -246,6 +247,122 @@ static napi_value js_shutdown_write(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * Readiness watches on raw file descriptors, for sockets that Node's net
+ * module cannot wrap (conmon's SOCK_SEQPACKET attach sockets). A watch runs
+ * on the event loop through uv_poll, so an idle attach session costs no
+ * thread-pool thread; JavaScript then reads and writes the descriptor with
+ * non-blocking fs.readSync and fs.writeSync calls.
+ */
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context context;
+  int stopped;
+} fd_watch;
+
+static void fd_watch_closed(uv_handle_t *handle) {
+  free(handle->data);
+}
+
+static void fd_watch_event(uv_poll_t *poll, int status, int events) {
+  fd_watch *watch = poll->data;
+  if (watch->stopped) return;
+  napi_env env = watch->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value callback, receiver, argv[2], result;
+  napi_get_reference_value(env, watch->callback, &callback);
+  /* napi_make_callback needs an object as the receiver. */
+  napi_get_global(env, &receiver);
+  napi_create_int32(env, status, &argv[0]);
+  napi_create_int32(env, events, &argv[1]);
+  if (napi_make_callback(env, watch->context, receiver, callback, 2, argv, &result) == napi_pending_exception) {
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_fatal_exception(env, error);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+/*
+ * watchFd(fd, events, callback): calls callback(status, events) whenever fd
+ * is ready; events is a mask of 1 (readable) and 2 (writable). libuv makes
+ * fd non-blocking. Returns a handle for updateWatch and unwatchFd.
+ */
+static napi_value js_watch_fd(napi_env env, napi_callback_info info) {
+  napi_value args[MAX_ARGS];
+  if (get_args(env, info, 3, args) < 0) return NULL;
+  int32_t fd = -1, events = 0;
+  napi_get_value_int32(env, args[0], &fd);
+  napi_get_value_int32(env, args[1], &events);
+  uv_loop_t *loop = NULL;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == NULL) return throw_errno(env, "watchFd", "", EINVAL);
+
+  fd_watch *watch = calloc(1, sizeof(*watch));
+  if (!watch) return throw_errno(env, "watchFd", "", ENOMEM);
+  int rc = uv_poll_init(loop, &watch->poll, fd);
+  if (rc < 0) {
+    free(watch);
+    return throw_errno(env, "watchFd", "", -rc);
+  }
+  watch->poll.data = watch;
+  watch->env = env;
+  napi_value resource_name;
+  napi_create_string_utf8(env, "berth:fdwatch", NAPI_AUTO_LENGTH, &resource_name);
+  napi_create_reference(env, args[2], 1, &watch->callback);
+  napi_async_init(env, NULL, resource_name, &watch->context);
+  rc = uv_poll_start(&watch->poll, events, fd_watch_event);
+  if (rc < 0) {
+    napi_delete_reference(env, watch->callback);
+    napi_async_destroy(env, watch->context);
+    watch->stopped = 1;
+    uv_close((uv_handle_t *)&watch->poll, fd_watch_closed);
+    return throw_errno(env, "watchFd", "", -rc);
+  }
+  napi_value handle;
+  napi_create_external(env, watch, NULL, NULL, &handle);
+  return handle;
+}
+
+static fd_watch *get_watch(napi_env env, napi_value value) {
+  void *data = NULL;
+  if (napi_get_value_external(env, value, &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "expected a handle from watchFd");
+    return NULL;
+  }
+  return data;
+}
+
+/* updateWatch(handle, events): changes the events a live watch waits for. */
+static napi_value js_update_watch(napi_env env, napi_callback_info info) {
+  napi_value args[MAX_ARGS];
+  if (get_args(env, info, 2, args) < 0) return NULL;
+  fd_watch *watch = get_watch(env, args[0]);
+  if (!watch) return NULL;
+  int32_t events = 0;
+  napi_get_value_int32(env, args[1], &events);
+  if (watch->stopped) return NULL;
+  int rc = uv_poll_start(&watch->poll, events, fd_watch_event);
+  if (rc < 0) return throw_errno(env, "updateWatch", "", -rc);
+  return NULL;
+}
+
+/* unwatchFd(handle): stops the watch; calling it twice is harmless. The fd stays open. */
+static napi_value js_unwatch_fd(napi_env env, napi_callback_info info) {
+  napi_value args[MAX_ARGS];
+  if (get_args(env, info, 1, args) < 0) return NULL;
+  fd_watch *watch = get_watch(env, args[0]);
+  if (!watch || watch->stopped) return NULL;
+  watch->stopped = 1;
+  uv_poll_stop(&watch->poll);
+  napi_delete_reference(env, watch->callback);
+  napi_async_destroy(env, watch->context);
+  uv_close((uv_handle_t *)&watch->poll, fd_watch_closed);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"mount", NULL, js_mount, NULL, NULL, NULL, napi_default, NULL},
@@ -256,6 +373,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"llistxattr", NULL, js_llistxattr, NULL, NULL, NULL, napi_default, NULL},
       {"connectSeqpacket", NULL, js_connect_seqpacket, NULL, NULL, NULL, napi_default, NULL},
       {"shutdownWrite", NULL, js_shutdown_write, NULL, NULL, NULL, napi_default, NULL},
+      {"watchFd", NULL, js_watch_fd, NULL, NULL, NULL, napi_default, NULL},
+      {"updateWatch", NULL, js_update_watch, NULL, NULL, NULL, napi_default, NULL},
+      {"unwatchFd", NULL, js_unwatch_fd, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
   return exports;

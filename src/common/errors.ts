@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'unauthorized'
   | 'forbidden'
   | 'unavailable'
+  | 'not-modified'
   | 'internal';
 
 export class EngineError extends Error {
@@ -61,6 +62,13 @@ export class ForbiddenError extends EngineError {
 export class UnavailableError extends EngineError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('unavailable', message, options);
+  }
+}
+
+// The request asked for the state the object is already in (HTTP 304 in Docker's API: stop of a stopped container).
+export class NotModifiedError extends EngineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('not-modified', message, options);
   }
 }
 

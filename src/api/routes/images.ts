@@ -1,0 +1,114 @@
+// Image endpoints: list, inspect, tag, remove, load, and import through
+// POST /images/create (pull is not available yet).
+import { InvalidArgumentError, NotFoundError, NotImplementedError, errorMessage } from '../../common/errors';
+import { normalizeReference } from '../../image/reference';
+import type { ImageRecord } from '../../image/types';
+import type { ApiRequest, ApiServices, Reply } from '../context';
+import { FilterArgs } from '../filters/filter-args';
+import { selectImages } from '../filters/image-volume-filters';
+import { queryBool, queryBoolOrDefault } from '../query';
+import type { Router } from '../router';
+import { versionBelow } from '../version';
+import { familiarReference, imageInspectShape, imageSummaryShape } from '../shapes/image';
+import { errorMessage as errorLine, statusMessage, streamMessage } from '../streams/json-messages';
+
+// Finds an image of a listing by ID, unique ID prefix or reference, for the before/since filters.
+export function findListedImage(images: ImageRecord[], reference: string): ImageRecord {
+  const hex = reference.replace(/^sha256:/, '');
+  if (/^[0-9a-f]{1,64}$/.test(hex)) {
+    const matches = images.filter((image) => image.id.replace(/^sha256:/, '').startsWith(hex));
+    if (matches.length === 1) return matches[0];
+  }
+  let normalized: string | null = null;
+  try {
+    normalized = normalizeReference(reference);
+  } catch {
+    normalized = null;
+  }
+  const found = normalized === null ? undefined : images.find((image) => image.repoTags.includes(normalized!) || image.repoDigests.includes(normalized!));
+  if (!found) throw new NotFoundError(`No such image: ${reference}`);
+  return found;
+}
+
+async function listImages(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
+  let filters = FilterArgs.parse(request.query.get('filters'));
+  // Clients of API 1.24 send a glob of repository names as "filter".
+  const legacyFilter = versionBelow(request.apiVersion, '1.25') ? request.query.get('filter') : null;
+  if (legacyFilter && !filters.has('reference')) filters = filters.withValue('reference', legacyFilter);
+
+  const images = await services.engine.listImages();
+  const selected = selectImages(images, filters, (reference) => findListedImage(images, reference), Date.now());
+  // NOTE: the per-image container count is reported from API 1.51 on, which Berth does not serve yet.
+  reply.json(200, selected.map((image) => imageSummaryShape(image, request.apiVersion, 0)));
+}
+
+// Formats what the engine reports per loaded image the way `docker load` prints it.
+export function loadedImageLine(loaded: string): string {
+  if (loaded.startsWith('Loaded image')) return loaded.endsWith('\n') ? loaded : `${loaded}\n`;
+  if (/^sha256:[0-9a-f]{64}$/.test(loaded)) return `Loaded image ID: ${loaded}\n`;
+  return `Loaded image: ${familiarReference(loaded)}\n`;
+}
+
+// Streams one {"stream": "Loaded image: ..."} line per image; errors go in-band, as dockerd sends them.
+async function loadImages(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
+  // dockerd's default is quiet; without it dockerd adds progress bars, which Berth does not draw.
+  queryBoolOrDefault(request.query, 'quiet', true);
+  const body = reply.startStream(200, 'application/json');
+  try {
+    await services.engine.loadImages(request.body, (loaded) => body.write(streamMessage(loadedImageLine(loaded))));
+  } catch (error) {
+    services.logger.info({ error: errorMessage(error) }, 'image load failed');
+    body.write(errorLine(errorMessage(error)));
+  }
+  body.end();
+}
+
+async function createImage(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
+  const { query } = request;
+  if (query.get('fromImage')) {
+    throw new NotImplementedError('pulling images is not supported yet: load the image from an archive with "docker load" instead');
+  }
+  const source = query.get('fromSrc') ?? '';
+  if (source !== '-') {
+    throw new NotImplementedError(`importing from ${JSON.stringify(source)} is not supported: send the archive as the request body with fromSrc=-`);
+  }
+  const repository = query.get('repo') ?? '';
+  const tag = query.get('tag') ?? '';
+  const reference = repository === '' ? null : tag === '' ? repository : `${repository}:${tag}`;
+  const message = query.get('message') || `Imported from ${source}`;
+
+  const id = await services.engine.importImage(request.body, { reference, changes: query.getAll('changes'), message });
+  reply.text(200, statusMessage(id), 'application/json');
+}
+
+async function tagImage(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
+  const repository = request.query.get('repo') ?? '';
+  const tag = request.query.get('tag') ?? '';
+  if (repository === '') throw new InvalidArgumentError('invalid tag request: the "repo" parameter must not be empty');
+  await services.engine.tagImage(request.params.name, tag === '' ? repository : `${repository}:${tag}`);
+  reply.empty(201);
+}
+
+async function removeImage(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
+  const name = request.params.name;
+  if (name.trim() === '') throw new InvalidArgumentError('image name cannot be blank');
+  const result = await services.engine.removeImage(name, {
+    force: queryBool(request.query, 'force'),
+    noPrune: queryBool(request.query, 'noprune'),
+  });
+  reply.json(200, [
+    ...result.untagged.map((reference) => ({ Untagged: familiarReference(reference) })),
+    ...result.deleted.map((id) => ({ Deleted: id })),
+  ]);
+}
+
+export function registerImageRoutes(router: Router): void {
+  router.add('GET', '/images/json', listImages);
+  router.add('POST', '/images/load', loadImages);
+  router.add('POST', '/images/create', createImage);
+  router.add('GET', '/images/{name*}/json', async (request, reply, services) => {
+    reply.json(200, imageInspectShape(await services.engine.getImage(request.params.name), request.apiVersion));
+  });
+  router.add('POST', '/images/{name*}/tag', tagImage);
+  router.add('DELETE', '/images/{name*}', removeImage);
+}

@@ -1,0 +1,128 @@
+// ContainerJSON (GET /containers/{id}/json) and ContainerSummary
+// (GET /containers/json) built from the engine's ContainerRecord.
+import type { ContainerRecord, ResolvedMount } from '../../container/types';
+import type { ImageRuntimeConfig } from '../../image/types';
+import { containerConfigShape } from './container-config';
+import { hostConfigShape } from './host-config';
+import { containerNetworkName, containerNetworks, networkSettingsShape } from './network';
+import { containerStatusText } from './status';
+
+export interface ContainerSize {
+  sizeRw: number;
+  sizeRootFs: number;
+}
+
+export function containerName(record: ContainerRecord): string {
+  return record.name.startsWith('/') ? record.name : `/${record.name}`;
+}
+
+export function mountPointShape(mount: ResolvedMount): Record<string, unknown> {
+  const shape: Record<string, unknown> = { Type: mount.type };
+  if (mount.name !== '') shape.Name = mount.name;
+  shape.Source = mount.source;
+  shape.Destination = mount.destination;
+  if (mount.driver !== '') shape.Driver = mount.driver;
+  Object.assign(shape, { Mode: mount.mode, RW: mount.rw, Propagation: mount.propagation });
+  return shape;
+}
+
+function stateShape(record: ContainerRecord): Record<string, unknown> {
+  const state = record.state;
+  // dockerd counts paused and restarting containers as running.
+  const running = state.status === 'running' || state.status === 'paused' || state.status === 'restarting';
+  return {
+    Status: state.status,
+    Running: running,
+    Paused: state.status === 'paused',
+    Restarting: state.status === 'restarting',
+    OOMKilled: state.oomKilled,
+    Dead: state.status === 'dead',
+    Pid: state.pid,
+    ExitCode: state.exitCode,
+    Error: state.error,
+    StartedAt: state.startedAt,
+    FinishedAt: state.finishedAt,
+  };
+}
+
+export interface InspectOptions {
+  apiVersion: string;
+  // The image's runtime config, for the merged Config; null when the image is gone.
+  image: ImageRuntimeConfig | null;
+  size: ContainerSize | null;
+}
+
+export function containerInspectShape(record: ContainerRecord, options: InspectOptions): Record<string, unknown> {
+  const shape: Record<string, unknown> = {
+    Id: record.id,
+    Created: record.created,
+    Path: record.path,
+    Args: record.args,
+    State: stateShape(record),
+    Image: record.imageId,
+    ResolvConfPath: record.resolvConfPath,
+    HostnamePath: record.hostnamePath,
+    HostsPath: record.hostsPath,
+    LogPath: record.logPath,
+    Name: containerName(record),
+    RestartCount: record.restartCount,
+    Driver: record.driver,
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    // NOTE: the engine does not list a container's exec sessions yet.
+    ExecIDs: null,
+    HostConfig: hostConfigShape(record),
+    // NOTE: the engine does not report its overlay directories, so Data stays empty.
+    GraphDriver: { Data: {}, Name: record.driver },
+  };
+  if (options.size) {
+    shape.SizeRw = options.size.sizeRw;
+    shape.SizeRootFs = options.size.sizeRootFs;
+  }
+  shape.Mounts = record.mounts.map(mountPointShape);
+  shape.Config = containerConfigShape(record, options.image);
+  shape.NetworkSettings = networkSettingsShape(record, options.apiVersion);
+  return shape;
+}
+
+// Joins path and arguments as `docker ps` shows them, quoting arguments that contain spaces.
+export function commandText(record: ContainerRecord): string {
+  if (record.args.length === 0) return record.path;
+  const args = record.args.map((arg) => (arg.includes(' ') ? `'${arg}'` : arg));
+  return `${record.path} ${args.join(' ')}`;
+}
+
+export interface SummaryOptions {
+  apiVersion: string;
+  image: ImageRuntimeConfig | null;
+  size: ContainerSize | null;
+  // Epoch milliseconds for the Status text.
+  now: number;
+}
+
+export function containerSummaryShape(record: ContainerRecord, options: SummaryOptions): Record<string, unknown> {
+  const shape: Record<string, unknown> = {
+    Id: record.id,
+    Names: [containerName(record)],
+    Image: record.spec.image,
+    ImageID: record.imageId,
+    Command: commandText(record),
+    Created: Math.floor(Date.parse(record.created) / 1000),
+    Ports: [],
+  };
+  if (options.size) {
+    shape.SizeRw = options.size.sizeRw;
+    shape.SizeRootFs = options.size.sizeRootFs;
+  }
+  Object.assign(shape, {
+    Labels: { ...(options.image?.Labels ?? {}), ...record.spec.labels },
+    State: record.state.status,
+    Status: containerStatusText(record.state, options.now),
+    HostConfig: { NetworkMode: containerNetworkName(record) },
+    NetworkSettings: { Networks: containerNetworks(record, options.apiVersion) },
+    Mounts: record.mounts.map(mountPointShape),
+  });
+  return shape;
+}

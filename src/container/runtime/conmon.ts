@@ -1,0 +1,224 @@
+// Starts conmon (2.1.x, API version 1) and speaks its pipe protocol, as
+// read in conmon's src/conmon.c and src/parent_pipe_fd.c:
+//  - the start pipe (_OCI_STARTPIPE): conmon blocks reading it before it
+//    forks, so the caller can first move it into another cgroup; an exec
+//    with --exec-attach reads it a second time before running runc exec;
+//  - the attach pipe (_OCI_ATTACHPIPE, exec only): conmon writes
+//    {"data": 0} once its attach socket listens;
+//  - the sync pipe (_OCI_SYNCPIPE): conmon writes {"data": <pid>} after
+//    runc create or exec succeeded, or {"data": <negative>, "message": "..."}
+//    with runc's error output; an exec session later gets {"data": <exit code>}.
+// conmon forks once more and the first process exits at once, so the
+// monitor runs in its own session, outside berthd's process group.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import type { Logger } from '../../common/logger';
+import { moveProcess } from './cgroups';
+import { runcErrorMessage } from './runc';
+
+const SYNC_FD = 3;
+const START_FD = 4;
+const ATTACH_FD = 5;
+// How long runc create or exec may take before the start counts as failed.
+const SYNC_TIMEOUT_MS = 60_000;
+const MAX_STDERR = 8192;
+
+export interface ConmonLaunchOptions {
+  conmonPath: string;
+  args: string[];
+  cwd: string;
+  // cgroup directories the monitor moves into before it forks.
+  monitorCgroups: string[];
+  // --exec-attach: conmon waits for the caller to attach before running the process.
+  attachPipe: boolean;
+  logger: Logger;
+  // Id logged with every message: the container's, or the exec session's.
+  logIds: Record<string, string>;
+}
+
+export class ConmonError extends Error {
+  constructor(
+    message: string,
+    // Message from runc or conmon, without the operation prefix.
+    readonly detail: string,
+  ) {
+    super(message);
+    this.name = 'ConmonError';
+  }
+}
+
+interface SyncMessage {
+  data: number;
+  message?: string;
+}
+
+// Line-delimited JSON messages from one of conmon's pipes.
+class MessageReader {
+  private buffer = '';
+  private readonly queue: SyncMessage[] = [];
+  private readonly waiters: { resolve: (message: SyncMessage) => void; reject: (error: Error) => void }[] = [];
+  private ended: Error | null = null;
+
+  constructor(stream: Readable, private readonly describeEnd: () => Error) {
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => this.push(chunk));
+    stream.on('end', () => this.finish());
+    stream.on('close', () => this.finish());
+    stream.on('error', () => this.finish());
+  }
+
+  private push(chunk: string): void {
+    this.buffer += chunk;
+    let newline = this.buffer.indexOf('\n');
+    while (newline >= 0) {
+      const line = this.buffer.slice(0, newline).trim();
+      this.buffer = this.buffer.slice(newline + 1);
+      if (line !== '') this.deliver(line);
+      newline = this.buffer.indexOf('\n');
+    }
+  }
+
+  private deliver(line: string): void {
+    let message: SyncMessage;
+    try {
+      message = JSON.parse(line) as SyncMessage;
+    } catch {
+      message = { data: -1, message: `unreadable message from conmon: ${line}` };
+    }
+    const waiter = this.waiters.shift();
+    if (waiter) waiter.resolve(message);
+    else this.queue.push(message);
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    if (this.buffer.trim() !== '') this.deliver(this.buffer.trim());
+    this.buffer = '';
+    this.ended = this.describeEnd();
+    for (const waiter of this.waiters.splice(0)) waiter.reject(this.ended);
+  }
+
+  next(timeoutMs: number | null): Promise<SyncMessage> {
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.ended) return Promise.reject(this.ended);
+    return new Promise((resolve, reject) => {
+      const waiter = { resolve, reject };
+      this.waiters.push(waiter);
+      if (timeoutMs === null) return;
+      const timer = setTimeout(() => {
+        const index = this.waiters.indexOf(waiter);
+        if (index >= 0) this.waiters.splice(index, 1);
+        reject(new ConmonError(`conmon sent nothing within ${timeoutMs / 1000} s`, 'timed out'));
+      }, timeoutMs);
+      const clear = () => clearTimeout(timer);
+      waiter.resolve = (message) => {
+        clear();
+        resolve(message);
+      };
+      waiter.reject = (error) => {
+        clear();
+        reject(error);
+      };
+    });
+  }
+}
+
+export class ConmonProcess {
+  private stderr = '';
+  private readonly sync: MessageReader;
+  private readonly attach: MessageReader | null;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly options: ConmonLaunchOptions,
+  ) {
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      if (this.stderr.length < MAX_STDERR) this.stderr += chunk;
+    });
+    const describeEnd = () => new ConmonError(`conmon ended without reporting (${this.stderr.trim() || 'no error output'})`, this.stderr.trim() || 'conmon ended without reporting');
+    const pipes = child.stdio as unknown as (Readable | null)[];
+    this.sync = new MessageReader(pipes[SYNC_FD]!, describeEnd);
+    this.attach = options.attachPipe ? new MessageReader(pipes[ATTACH_FD]!, describeEnd) : null;
+  }
+
+  // Spawns conmon, moves it into the monitor cgroups and lets it go on.
+  static async launch(options: ConmonLaunchOptions): Promise<ConmonProcess> {
+    const stdio: ('ignore' | 'pipe')[] = ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'];
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      _OCI_SYNCPIPE: String(SYNC_FD),
+      _OCI_STARTPIPE: String(START_FD),
+    };
+    if (options.attachPipe) {
+      stdio.push('pipe');
+      env._OCI_ATTACHPIPE = String(ATTACH_FD);
+    }
+    const child = spawn(options.conmonPath, options.args, { cwd: options.cwd, env, stdio, detached: true });
+    const conmon = new ConmonProcess(child, options);
+
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (error) => reject(new ConmonError(`run conmon ${options.conmonPath}: ${error.message}`, error.message)));
+    });
+    child.unref();
+
+    const failures = await moveProcess(options.monitorCgroups, child.pid!);
+    for (const failure of failures) {
+      options.logger.warn({ ...options.logIds, pid: child.pid, cgroup: failure.directory, err: failure.error }, 'could not move conmon into its cgroup; it stays in berthd\'s cgroup');
+    }
+    conmon.writeStart();
+    return conmon;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  // One byte on the start pipe: the first lets conmon fork, the second (exec with attach) lets it run the process.
+  writeStart(): void {
+    (this.child.stdio[START_FD] as Writable).write(Buffer.from([0]));
+  }
+
+  async waitAttachReady(): Promise<void> {
+    if (!this.attach) throw new Error('conmon was started without an attach pipe');
+    const message = await this.attach.next(SYNC_TIMEOUT_MS);
+    if (message.data < 0) throw this.failure(message, 'set up the attach socket');
+  }
+
+  // Resolves with the PID of the container or exec process.
+  async readPid(operation: string): Promise<number> {
+    const message = await this.sync.next(SYNC_TIMEOUT_MS);
+    if (message.data <= 0) throw this.failure(message, operation);
+    return message.data;
+  }
+
+  // Resolves with the exit code of an exec process (128 + signal when killed).
+  async readExitCode(): Promise<number> {
+    const message = await this.sync.next(null);
+    if (message.message) {
+      this.options.logger.warn({ ...this.options.logIds, message: message.message }, 'conmon reported a problem with the exec session');
+    }
+    return message.data;
+  }
+
+  private failure(message: SyncMessage, operation: string): ConmonError {
+    const detail = message.message ? runcErrorMessage(message.message) : this.stderr.trim() || `conmon reported ${message.data}`;
+    return new ConmonError(`${operation}: ${detail}`, detail);
+  }
+
+  // Stops listening to conmon; conmon and the container keep running.
+  release(): void {
+    for (const stream of this.child.stdio) {
+      stream?.destroy();
+    }
+  }
+
+  // Keeps the sync pipe open (for an exec exit code) without holding berthd's event loop open.
+  unrefPipes(): void {
+    for (const stream of this.child.stdio) {
+      (stream as unknown as { unref?: () => void } | null)?.unref?.();
+    }
+  }
+}

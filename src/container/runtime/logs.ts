@@ -1,0 +1,154 @@
+// Reads a container's conmon log file as LogEntry objects, with Docker's
+// filters (tail, then since and until, then the stream choice) and follow mode.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { hasErrorCode } from '../../common/errors';
+import type { LogEntry, LogOptions } from '../../engine/engine';
+import { LineJoiner, LineSplitter, parseLogLine, type TimedLogEntry } from './log-format';
+
+const READ_CHUNK = 64 * 1024;
+// While following, how often the reader checks whether the container still
+// runs when the file does not change.
+const FOLLOW_LIVENESS_MS = 200;
+
+// Returns the file offset from which at least `lines` complete (F) records
+// follow, so that reading from there yields the last `lines` entries.
+export async function tailOffset(file: fsp.FileHandle, size: number, lines: number): Promise<number> {
+  if (lines <= 0) return size;
+  // buffer holds the file's bytes from bufferStart to size; lines are
+  // examined from the end, and `end` is where the next one to examine ends.
+  let buffer = Buffer.alloc(0);
+  let bufferStart = size;
+  let end = 0;
+  let complete = 0;
+  while (true) {
+    while (end > 0) {
+      // The newline before this line; the line's own newline sits at end - 1.
+      const previousNewline = end >= 2 ? buffer.lastIndexOf(0x0a, end - 2) : -1;
+      if (previousNewline < 0 && bufferStart > 0) break;
+      const lineStart = previousNewline + 1;
+      if (isCompleteRecord(buffer.subarray(lineStart, end))) {
+        complete++;
+        if (complete > lines) return bufferStart + end;
+      }
+      end = lineStart;
+    }
+    if (bufferStart === 0) return 0;
+    const readStart = Math.max(0, bufferStart - READ_CHUNK);
+    const chunk = Buffer.alloc(bufferStart - readStart);
+    await file.read(chunk, 0, chunk.length, readStart);
+    buffer = Buffer.concat([chunk, buffer]);
+    end += chunk.length;
+    bufferStart = readStart;
+  }
+}
+
+// A line (including its newline) whose tag is F.
+function isCompleteRecord(lineWithNewline: Buffer): boolean {
+  const line = lineWithNewline[lineWithNewline.length - 1] === 0x0a ? lineWithNewline.subarray(0, -1) : lineWithNewline;
+  const record = parseLogLine(line);
+  return record !== null && !record.partial;
+}
+
+function passes(entry: TimedLogEntry, options: LogOptions): boolean {
+  if (options.since > 0 && entry.seconds < options.since) return false;
+  if (options.until > 0 && entry.seconds > options.until) return false;
+  return entry.stream === 'stdout' ? options.stdout : options.stderr;
+}
+
+function strip(entry: TimedLogEntry): LogEntry {
+  return { stream: entry.stream, time: entry.time, data: entry.data };
+}
+
+async function openIfExists(file: string): Promise<fsp.FileHandle | null> {
+  try {
+    return await fsp.open(file, 'r');
+  } catch (error) {
+    if (hasErrorCode(error, 'ENOENT')) return null;
+    throw error;
+  }
+}
+
+// Resolves after the file changes, the liveness interval passes, or the signal aborts.
+function waitForChange(file: string, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    let watcher: fs.FSWatcher | null = null;
+    const done = () => {
+      clearTimeout(timer);
+      watcher?.close();
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, FOLLOW_LIVENESS_MS);
+    try {
+      watcher = fs.watch(file, { persistent: false }, done);
+      watcher.on('error', done);
+    } catch {
+      // The file does not exist yet; the timer checks again.
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+async function* logEntries(logPath: string, options: LogOptions, isRunning: () => boolean, signal?: AbortSignal): AsyncGenerator<LogEntry> {
+  let file = await openIfExists(logPath);
+  const splitter = new LineSplitter();
+  const joiner = new LineJoiner();
+  let position = 0;
+  const chunk = Buffer.allocUnsafe(READ_CHUNK);
+
+  // Reads from position to the current end of the file.
+  const readAvailable = async (): Promise<TimedLogEntry[]> => {
+    file ??= await openIfExists(logPath);
+    if (!file) return [];
+    const entries: TimedLogEntry[] = [];
+    while (true) {
+      const { bytesRead } = await file.read(chunk, 0, chunk.length, position);
+      if (bytesRead === 0) return entries;
+      position += bytesRead;
+      for (const line of splitter.push(chunk.subarray(0, bytesRead))) {
+        const record = parseLogLine(line);
+        if (!record) continue;
+        const entry = joiner.add(record);
+        if (entry) entries.push(entry);
+      }
+    }
+  };
+
+  try {
+    if (file && options.tail !== null) {
+      const { size } = await file.stat();
+      position = await tailOffset(file, size, options.tail);
+    }
+    let existing = await readAvailable();
+    const following = options.follow && isRunning();
+    if (!following) existing.push(...joiner.flush());
+    if (options.tail !== null) existing = existing.slice(Math.max(0, existing.length - options.tail));
+    for (const entry of existing) {
+      if (passes(entry, options)) yield strip(entry);
+    }
+    if (!following) return;
+
+    while (!signal?.aborted) {
+      if (options.until > 0 && Date.now() / 1000 > options.until) return;
+      const running = isRunning();
+      const fresh = await readAvailable();
+      // The container's output is complete once it stopped and the file was read to its end.
+      if (!running) fresh.push(...joiner.flush());
+      for (const entry of fresh) {
+        if (passes(entry, options)) yield strip(entry);
+      }
+      if (!running) return;
+      await waitForChange(logPath, signal);
+    }
+  } finally {
+    await file?.close();
+  }
+}
+
+// Returns an object-mode stream of LogEntry. With follow it ends once
+// isRunning() is false and the file is read to its end, or on abort.
+export function readLogFile(logPath: string, options: LogOptions, isRunning: () => boolean, signal?: AbortSignal): Readable {
+  return Readable.from(logEntries(logPath, options, isRunning, signal), { objectMode: true });
+}

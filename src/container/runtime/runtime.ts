@@ -1,0 +1,377 @@
+// The low-level runtime the engine calls: mounts a container's root file
+// system, writes its OCI bundle, runs it with runc under conmon, and reports
+// what happened. The engine owns records and state transitions.
+import fs from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { storePaths, type DaemonConfig } from '../../common/config';
+import { ConflictError, InvalidArgumentError, NotFoundError, hasErrorCode } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import type { ExecSpec, LogOptions, ProcessTable, StdioSession } from '../../engine/engine';
+import type { ImageRecord, LowerLayers } from '../../image/types';
+import type { ContainerRecord } from '../types';
+import { AttachSession, connectAttachSocket } from './attach';
+import { runtimePaths, writeBundle, type BundleOptions, type RuntimePaths } from './bundle';
+import { controllerVersion, createCgroups, detectCgroupLayout, monitorCgroupDirectories, readOomKillCount, type CgroupLayout } from './cgroups';
+import { ConmonError, ConmonProcess } from './conmon';
+import { startExec } from './exec';
+import { releaseThroughExecFifo } from './exec-fifo';
+import { ExitWatcher, readExitFile } from './exits';
+import { readLogFile } from './logs';
+import { cgroupsPathFor } from './oci-spec';
+import { isMountPoint, mountOverlay, unmountOverlay } from './rootfs';
+import { findExecutable, isContainerGone, Runc } from './runc';
+import { topProcesses } from './top';
+
+export type { RuntimePaths, BundleOptions };
+
+export interface CollectedExit {
+  exitCode: number;
+  oomKilled: boolean;
+  finishedAt: string;
+}
+
+// conmon's --log-level values for the daemon's levels.
+const CONMON_LOG_LEVELS: Record<string, string> = { trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', error: 'error', fatal: 'error', silent: 'error' };
+// Message type 1 on conmon's control FIFO resizes the terminal: "1 <height> <width>\n".
+const RESIZE_MESSAGE_TYPE = 1;
+
+export class ContainerRuntime {
+  private readonly logger: Logger;
+  private readonly stores: ReturnType<typeof storePaths>;
+  private layout: CgroupLayout = detectCgroupLayout();
+  private runtimeBinary = '';
+  private runc!: Runc;
+  private monitorCgroups: string[] = [];
+  private readonly exitWatcher: ExitWatcher;
+  private readonly collecting = new Map<string, Promise<CollectedExit | null>>();
+  // Directories of running exec sessions, for resizeExec.
+  private readonly execDirs = new Map<string, string>();
+
+  constructor(
+    private readonly config: DaemonConfig,
+    logger: Logger,
+  ) {
+    this.logger = (logger.bindings() as { subsystem?: string }).subsystem === 'runtime' ? logger : logger.child({ subsystem: 'runtime' });
+    this.stores = storePaths(config);
+    this.exitWatcher = new ExitWatcher(this.stores.exits, this.logger);
+  }
+
+  async init(): Promise<void> {
+    const directories = [this.stores.runtimeRoot, this.stores.conmonSockets, this.stores.exits, this.stores.containerRuns];
+    await Promise.all(directories.map((directory) => fs.mkdir(directory, { recursive: true, mode: 0o700 })));
+
+    const binary = this.config.runtimePath ?? findExecutable(this.config.runtime);
+    if (!binary) throw new Error(`find OCI runtime ${this.config.runtime}: not found in PATH; set runtimePath in the daemon config`);
+    await fs.access(this.config.conmonPath, fsConstants.X_OK).catch((error: unknown) => {
+      throw new Error(`find conmon at ${this.config.conmonPath}: ${(error as Error).message}`, { cause: error });
+    });
+    this.runtimeBinary = binary;
+    this.runc = new Runc(binary, this.stores.runtimeRoot);
+
+    this.layout = detectCgroupLayout();
+    this.monitorCgroups = monitorCgroupDirectories(this.layout, path.posix.join('/', this.config.cgroupParent, 'monitors'));
+    await createCgroups(this.monitorCgroups).catch((error: unknown) => {
+      this.logger.warn({ cgroups: this.monitorCgroups, err: error }, 'could not create the monitor cgroups; conmon will stay in berthd\'s cgroup');
+      this.monitorCgroups = [];
+    });
+    this.logger.info({ runtime: binary, cgroupMode: this.layout.mode }, 'runtime ready');
+  }
+
+  cgroupVersion(): '1' | '2' {
+    return controllerVersion(this.layout);
+  }
+
+  pathsFor(containerId: string): RuntimePaths {
+    const { bundleDir, rootfsDir, upperDir, workDir, logPath } = runtimePaths(this.config, containerId);
+    return { bundleDir, rootfsDir, upperDir, workDir, logPath };
+  }
+
+  async mountRootfs(containerId: string, lower: LowerLayers): Promise<string> {
+    const paths = runtimePaths(this.config, containerId);
+    await mountOverlay(lower, { target: paths.rootfsDir, upperDir: paths.upperDir, workDir: paths.workDir, emptyDir: paths.emptyLowerDir });
+    return paths.rootfsDir;
+  }
+
+  async unmountRootfs(containerId: string): Promise<void> {
+    await unmountOverlay(runtimePaths(this.config, containerId).rootfsDir);
+  }
+
+  // image is accepted for the engine's convenience; the record already holds the image's merged settings.
+  async writeBundle(record: ContainerRecord, _image: ImageRecord, options: BundleOptions = {}): Promise<void> {
+    await writeBundle(this.config, record, this.cgroupVersion(), options);
+  }
+
+  private conmonArgs(record: ContainerRecord, paths: RuntimePaths): string[] {
+    const args = [
+      '--api-version', '1',
+      '-c', record.id,
+      '-u', record.id,
+      '-n', record.name,
+      '-r', this.runtimeBinary,
+      ...this.runc.globalArgs().flatMap((arg) => ['--runtime-arg', arg]),
+      '-b', paths.bundleDir,
+      '-p', path.join(paths.bundleDir, 'pidfile'),
+      '-P', path.join(paths.bundleDir, 'conmon.pid'),
+      '-l', record.logDriver === 'none' ? 'none' : `k8s-file:${record.logPath}`,
+      '--exit-dir', this.stores.exits,
+      '--socket-dir-path', this.stores.conmonSockets,
+      '--log-level', CONMON_LOG_LEVELS[this.config.logLevel] ?? 'error',
+    ];
+    // With a TTY the terminal carries stdin too.
+    if (record.spec.tty) args.push('-t');
+    else if (record.spec.openStdin) args.push('-i');
+    // Without StdinOnce, a client that detaches must not close the container's stdin.
+    if (record.spec.openStdin && !record.spec.stdinOnce) args.push('--leave-stdin-open');
+    return args;
+  }
+
+  // Runs conmon (which runs `runc create`), then beforeStart, then `runc start`.
+  async start(record: ContainerRecord, beforeStart?: () => Promise<void>): Promise<{ pid: number }> {
+    const id = record.id;
+    const paths = this.pathsFor(id);
+    await this.clearPreviousRun(id, paths);
+
+    const conmon = await ConmonProcess.launch({
+      conmonPath: this.config.conmonPath,
+      args: this.conmonArgs(record, paths),
+      cwd: paths.bundleDir,
+      monitorCgroups: this.monitorCgroups,
+      attachPipe: false,
+      logger: this.logger,
+      logIds: { container: id },
+    });
+    let pid: number;
+    try {
+      pid = await conmon.readPid(`create container ${id}`);
+    } catch (error) {
+      await this.abandonStart(id, paths);
+      throw startFailure('OCI runtime create failed', error);
+    } finally {
+      conmon.release();
+    }
+
+    try {
+      if (beforeStart) await beforeStart();
+      await this.releaseContainer(id);
+    } catch (error) {
+      await this.abandonStart(id, paths);
+      throw startFailure('OCI runtime start failed', error);
+    }
+    this.logger.debug({ container: id, pid, conmonPid: conmon.pid }, 'container process started');
+    return { pid };
+  }
+
+  private async releaseContainer(id: string): Promise<void> {
+    if (this.config.runtime === 'runc') {
+      const released = await releaseThroughExecFifo(path.join(this.stores.runtimeRoot, id)).catch((error: unknown) => {
+        this.logger.debug({ container: id, err: error }, 'starting through the exec FIFO failed; running runc start');
+        return false;
+      });
+      if (released) return;
+    }
+    await this.runc.start(id);
+  }
+
+  // Removes leftovers of an earlier run that would make runc create fail or
+  // make the new run look exited.
+  private async clearPreviousRun(id: string, paths: RuntimePaths): Promise<void> {
+    this.exitWatcher.forget(id);
+    await Promise.all([
+      fs.rm(path.join(this.stores.exits, id), { force: true }),
+      fs.rm(path.join(paths.bundleDir, 'oom'), { force: true }),
+    ]);
+    if (this.runc.hasState(id)) {
+      this.logger.info({ container: id }, 'deleting stale runc state before start');
+      await this.runc.delete(id).catch((error: unknown) => this.logger.warn({ container: id, err: error }, 'deleting stale runc state failed'));
+    }
+  }
+
+  private async abandonStart(id: string, paths: RuntimePaths): Promise<void> {
+    const conmonPid = Number((await fs.readFile(path.join(paths.bundleDir, 'conmon.pid'), 'utf8').catch(() => '')).trim());
+    if (this.runc.hasState(id)) {
+      await this.runc.delete(id).catch((error: unknown) => this.logger.warn({ container: id, err: error }, 'deleting the container after a failed start failed'));
+    }
+    if (conmonPid > 0) {
+      try {
+        process.kill(conmonPid, 'SIGKILL');
+      } catch {
+        // conmon already exited, which is what it does after runc create fails.
+      }
+    }
+  }
+
+  async attach(containerId: string, options: { stdin: boolean }): Promise<StdioSession> {
+    const paths = this.pathsFor(containerId);
+    const fd = connectAttachSocket(path.join(this.stores.conmonSockets, containerId), paths.bundleDir, `container ${containerId}`);
+    return new AttachSession(fd, options.stdin, this.logger, { container: containerId });
+  }
+
+  async resize(containerId: string, height: number, width: number): Promise<void> {
+    await writeControlMessage(path.join(this.pathsFor(containerId).bundleDir, 'ctl'), height, width, `container ${containerId}`);
+  }
+
+  async kill(containerId: string, signal: string | number): Promise<void> {
+    if (!this.runc.hasState(containerId)) return;
+    try {
+      await this.runc.kill(containerId, signal);
+    } catch (error) {
+      if (isContainerGone(error)) return;
+      throw error;
+    }
+  }
+
+  async pause(containerId: string): Promise<void> {
+    await this.runc.pause(containerId);
+  }
+
+  async resume(containerId: string): Promise<void> {
+    await this.runc.resume(containerId);
+  }
+
+  // Reads the exit status conmon wrote and whether the OOM killer ran, then
+  // deletes the runc container. Returns null while the container runs, or
+  // when it left no exit file (a failed start, or a reboot).
+  collectExit(containerId: string): Promise<CollectedExit | null> {
+    const pending = this.collecting.get(containerId);
+    if (pending) return pending;
+    const collection = this.collectExitOnce(containerId).finally(() => this.collecting.delete(containerId));
+    this.collecting.set(containerId, collection);
+    return collection;
+  }
+
+  private async collectExitOnce(containerId: string): Promise<CollectedExit | null> {
+    const exit = await readExitFile(this.stores.exits, containerId);
+    if (!exit) {
+      const state = await this.runc.state(containerId);
+      if (state && state.status !== 'stopped' && state.status !== 'created') return null;
+      if (state) await this.deleteRuncContainer(containerId);
+      return null;
+    }
+
+    // The cgroup, and with it the OOM counter, goes away with runc delete.
+    const bundleDir = this.pathsFor(containerId).bundleDir;
+    const [oomKills, oomFile] = await Promise.all([
+      readOomKillCount(this.layout, cgroupsPathFor(this.config, containerId)).catch((error: unknown) => {
+        this.logger.warn({ container: containerId, err: error }, 'reading the OOM kill count failed');
+        return null;
+      }),
+      fs.access(path.join(bundleDir, 'oom')).then(() => true, () => false),
+    ]);
+    await this.deleteRuncContainer(containerId);
+    await fs.rm(path.join(this.stores.exits, containerId), { force: true });
+    this.exitWatcher.forget(containerId);
+    const result = { exitCode: exit.exitCode, oomKilled: (oomKills ?? 0) > 0 || oomFile, finishedAt: exit.finishedAt };
+    this.logger.debug({ container: containerId, ...result }, 'collected container exit');
+    return result;
+  }
+
+  private async deleteRuncContainer(containerId: string): Promise<void> {
+    if (!this.runc.hasState(containerId)) return;
+    try {
+      await this.runc.delete(containerId);
+    } catch (error) {
+      if (!isContainerGone(error)) this.logger.warn({ container: containerId, err: error }, 'runc delete failed');
+    }
+  }
+
+  watchExits(onExit: (containerId: string) => void): void {
+    this.exitWatcher.start(onExit);
+  }
+
+  async isRunning(containerId: string): Promise<boolean> {
+    const state = await this.runc.state(containerId);
+    return state !== null && (state.status === 'running' || state.status === 'paused' || state.status === 'pausing');
+  }
+
+  readLogs(record: ContainerRecord, options: LogOptions, isRunning: () => boolean, signal?: AbortSignal): Readable {
+    return readLogFile(record.logPath, options, isRunning, signal);
+  }
+
+  async top(containerId: string, psArgs: string): Promise<ProcessTable> {
+    let pids: number[];
+    try {
+      pids = await this.runc.processIds(containerId);
+    } catch (error) {
+      if (isContainerGone(error)) throw new ConflictError(`container ${containerId} is not running`, { cause: error });
+      throw error;
+    }
+    return topProcesses(pids, psArgs);
+  }
+
+  async exec(record: ContainerRecord, execId: string, spec: ExecSpec, consoleSize: [number, number] | null, detach: boolean, onExit: (exitCode: number) => void): Promise<{ pid: number; session: StdioSession | null }> {
+    const paths = runtimePaths(this.config, record.id);
+    const execDir = path.join(paths.execRoot, execId);
+    this.execDirs.set(execId, execDir);
+    const finish = (exitCode: number) => {
+      this.execDirs.delete(execId);
+      onExit(exitCode);
+    };
+    const environment = {
+      conmonPath: this.config.conmonPath,
+      runtimePath: this.runtimeBinary,
+      runtimeGlobalArgs: this.runc.globalArgs(),
+      socketsDir: this.stores.conmonSockets,
+      monitorCgroups: this.monitorCgroups,
+      conmonLogLevel: CONMON_LOG_LEVELS[this.config.logLevel] ?? 'error',
+      logger: this.logger,
+    };
+    const started = await startExec(environment, record, execId, spec, consoleSize, detach, { bundleDir: paths.bundleDir, rootfsDir: paths.rootfsDir, execDir }, finish);
+    return { pid: started.pid, session: started.session };
+  }
+
+  async resizeExec(execId: string, height: number, width: number): Promise<void> {
+    const execDir = this.execDirs.get(execId);
+    if (!execDir) throw new NotFoundError(`No such exec instance: ${execId}`);
+    await writeControlMessage(path.join(execDir, 'ctl'), height, width, `exec ${execId}`);
+  }
+
+  async cleanup(containerId: string): Promise<void> {
+    const paths = runtimePaths(this.config, containerId);
+    await this.deleteRuncContainer(containerId);
+    await unmountOverlay(paths.rootfsDir);
+    await Promise.all([
+      fs.rm(path.join(this.stores.exits, containerId), { force: true }),
+      fs.rm(path.join(this.stores.conmonSockets, containerId), { force: true }),
+    ]);
+    this.exitWatcher.forget(containerId);
+    // Never delete through a live mount: that would delete the container's files.
+    if (await isMountPoint(paths.rootfsDir)) {
+      this.logger.error({ container: containerId, rootfs: paths.rootfsDir }, 'root file system is still mounted; leaving the run directory in place');
+      return;
+    }
+    await fs.rm(paths.bundleDir, { recursive: true, force: true });
+  }
+}
+
+function startFailure(prefix: string, error: unknown): Error {
+  const detail = error instanceof ConmonError ? error.detail : (error as Error).message;
+  const message = `${prefix}: ${detail}`;
+  // Docker reports a command that cannot run as an invalid request.
+  if (/executable file not found|no such file or directory|permission denied/i.test(detail)) {
+    return new InvalidArgumentError(message, { cause: error });
+  }
+  return new Error(message, { cause: error });
+}
+
+async function writeControlMessage(fifo: string, height: number, width: number, description: string): Promise<void> {
+  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0 || height > 65535 || width > 65535) {
+    throw new InvalidArgumentError(`resize ${description}: invalid size ${height}x${width}; height and width must be integers from 0 to 65535`);
+  }
+  let handle: fs.FileHandle;
+  try {
+    // Non-blocking, so a FIFO without a reader fails at once instead of hanging.
+    handle = await fs.open(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+  } catch (error) {
+    if (hasErrorCode(error, 'ENOENT') || hasErrorCode(error, 'ENXIO')) {
+      throw new ConflictError(`resize ${description}: it is not running`, { cause: error });
+    }
+    throw error;
+  }
+  try {
+    await handle.write(`${RESIZE_MESSAGE_TYPE} ${height} ${width}\n`);
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,269 @@
+// BerthEngine implements the Engine interface by composing the stores and
+// services: images, volumes, container records, the runtime, and the
+// container, stream and exec services built on them.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import type { Readable } from 'node:stream';
+import { storePaths, type DaemonConfig } from '../common/config';
+import { ConflictError } from '../common/errors';
+import { shortId } from '../common/ids';
+import type { Logger } from '../common/logger';
+import { ContainerRuntime } from '../container/runtime';
+import { isActive } from '../container/state-machine';
+import { ContainerStore } from '../container/store';
+import type { ContainerRecord, ContainerSpec } from '../container/types';
+import { ImageService } from '../image/service';
+import type { ImageRecord } from '../image/types';
+import { VolumeStore } from '../volume/store';
+import type { VolumeRecord } from '../volume/types';
+import { ContainerService } from './container-service';
+import { ContainerStreams } from './container-streams';
+import type {
+  AttachOptions,
+  Engine,
+  EngineInfo,
+  ExecRecord,
+  ExecSpec,
+  ListContainersOptions,
+  LogOptions,
+  ProcessTable,
+  RemoveImageResult,
+  StdioSession,
+  WaitCondition,
+  WaitResult,
+} from './engine';
+import { ExecService } from './exec-service';
+import { recoverContainers } from './recovery';
+import { readEngineId, readOperatingSystem } from './host-info';
+
+export const BERTH_VERSION = '0.1.0';
+
+export class BerthEngine implements Engine {
+  readonly images: ImageService;
+  readonly volumes: VolumeStore;
+  readonly runtime: ContainerRuntime;
+  readonly containers: ContainerService;
+  private readonly store: ContainerStore;
+  private readonly streams: ContainerStreams;
+  private readonly execs: ExecService;
+  private engineId = '';
+
+  constructor(
+    private readonly config: DaemonConfig,
+    private readonly logger: Logger,
+  ) {
+    const paths = storePaths(config);
+    this.images = new ImageService(paths.images, logger.child({ subsystem: 'image' }));
+    this.volumes = new VolumeStore(paths.volumes, logger.child({ subsystem: 'volume' }));
+    this.runtime = new ContainerRuntime(config, logger.child({ subsystem: 'runtime' }));
+    this.store = new ContainerStore(paths.containers, logger.child({ subsystem: 'container' }));
+    const containerLogger = logger.child({ subsystem: 'container' });
+    this.containers = new ContainerService({ config, logger: containerLogger, store: this.store, images: this.images, volumes: this.volumes, runtime: this.runtime });
+    this.streams = new ContainerStreams(this.store, this.runtime, containerLogger);
+    this.containers.attachStreams(this.streams);
+    this.execs = new ExecService(this.store, this.runtime, logger.child({ subsystem: 'exec' }));
+  }
+
+  async init(): Promise<void> {
+    await fs.mkdir(this.config.dataRoot, { recursive: true, mode: 0o711 });
+    await fs.mkdir(this.config.runRoot, { recursive: true, mode: 0o711 });
+    this.engineId = await readEngineId(this.config.dataRoot);
+    await this.images.init();
+    await this.volumes.load();
+    await this.store.load();
+    await this.runtime.init();
+    this.runtime.watchExits((id) => {
+      this.containers.handleExit(id).catch((error: unknown) => this.logger.error({ container: id, err: error }, 'handling container exit failed'));
+    });
+    await recoverContainers(this.containers, this.store, this.runtime, this.logger.child({ subsystem: 'recovery' }));
+  }
+
+  shutdown(): void {
+    this.containers.shutdown();
+  }
+
+  async info(): Promise<EngineInfo> {
+    const records = this.store.all();
+    return {
+      id: this.engineId,
+      name: os.hostname(),
+      containers: records.length,
+      running: records.filter((record) => record.state.status === 'running' || record.state.status === 'restarting').length,
+      paused: records.filter((record) => record.state.status === 'paused').length,
+      stopped: records.filter((record) => !isActive(record.state.status)).length,
+      images: this.images.list().length,
+      dataRoot: this.config.dataRoot,
+      runtime: this.config.runtime,
+      cgroupVersion: this.runtime.cgroupVersion(),
+      cgroupDriver: 'cgroupfs',
+      kernelVersion: os.release(),
+      operatingSystem: await readOperatingSystem(),
+      architecture: os.machine(),
+      cpus: os.availableParallelism(),
+      memoryBytes: os.totalmem(),
+      defaultNetwork: 'none',
+      securityOptions: ['name=seccomp,profile=builtin'],
+      version: BERTH_VERSION,
+      initPath: this.config.initPath,
+    };
+  }
+
+  async listImages(): Promise<ImageRecord[]> {
+    return this.images.list();
+  }
+
+  async getImage(reference: string): Promise<ImageRecord> {
+    return this.images.resolve(reference);
+  }
+
+  async tagImage(source: string, target: string): Promise<void> {
+    await this.images.tag(source, target);
+  }
+
+  async removeImage(reference: string, options: { force: boolean; noPrune: boolean }): Promise<RemoveImageResult> {
+    return this.images.remove(reference, options, (imageId) => this.containers.containerUsingImage(imageId));
+  }
+
+  async loadImages(archive: Readable, onLoaded: (message: string) => void): Promise<void> {
+    await this.images.load(archive, onLoaded);
+  }
+
+  async importImage(archive: Readable, options: { reference: string | null; changes: string[]; message: string }): Promise<string> {
+    return this.images.importRootfs(archive, options);
+  }
+
+  createContainer(spec: ContainerSpec): Promise<{ id: string; warnings: string[] }> {
+    return this.containers.create(spec);
+  }
+
+  async listContainers(options: ListContainersOptions): Promise<ContainerRecord[]> {
+    const records = this.containers.list();
+    return options.all ? records : records.filter((record) => isActive(record.state.status));
+  }
+
+  async getContainer(idOrName: string): Promise<ContainerRecord> {
+    return this.containers.find(idOrName);
+  }
+
+  // IDs of the exec sessions of a container, for ContainerJSON.ExecIDs.
+  execIdsFor(containerId: string): string[] {
+    return this.execs.idsFor(containerId);
+  }
+
+  startContainer(idOrName: string): Promise<void> {
+    return this.containers.start(idOrName);
+  }
+
+  stopContainer(idOrName: string, options: { signal: string | null; timeout: number | null }): Promise<void> {
+    return this.containers.stop(idOrName, options);
+  }
+
+  restartContainer(idOrName: string, options: { signal: string | null; timeout: number | null }): Promise<void> {
+    return this.containers.restart(idOrName, options);
+  }
+
+  killContainer(idOrName: string, signal: string): Promise<void> {
+    return this.containers.kill(idOrName, signal);
+  }
+
+  pauseContainer(idOrName: string): Promise<void> {
+    return this.containers.pause(idOrName);
+  }
+
+  unpauseContainer(idOrName: string): Promise<void> {
+    return this.containers.unpause(idOrName);
+  }
+
+  async removeContainer(idOrName: string, options: { force: boolean; volumes: boolean }): Promise<void> {
+    const record = this.containers.find(idOrName);
+    await this.containers.remove(record.id, options);
+    this.execs.forget(record.id);
+  }
+
+  renameContainer(idOrName: string, newName: string): Promise<void> {
+    return this.containers.rename(idOrName, newName);
+  }
+
+  waitContainer(idOrName: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
+    return this.containers.wait(idOrName, condition, signal);
+  }
+
+  containerLogs(idOrName: string, options: LogOptions, signal?: AbortSignal): Promise<Readable> {
+    return this.streams.logs(idOrName, options, signal);
+  }
+
+  attachContainer(idOrName: string, options: AttachOptions): Promise<StdioSession> {
+    return this.streams.attach(idOrName, options);
+  }
+
+  resizeContainer(idOrName: string, height: number, width: number): Promise<void> {
+    return this.streams.resize(idOrName, height, width);
+  }
+
+  topContainer(idOrName: string, psArgs: string): Promise<ProcessTable> {
+    return this.streams.top(idOrName, psArgs);
+  }
+
+  async createExec(idOrName: string, spec: ExecSpec): Promise<string> {
+    return this.execs.create(idOrName, spec);
+  }
+
+  startExec(execId: string, options: { detach: boolean; consoleSize: [number, number] | null }): Promise<StdioSession | null> {
+    return this.execs.start(execId, options);
+  }
+
+  resizeExec(execId: string, height: number, width: number): Promise<void> {
+    return this.execs.resize(execId, height, width);
+  }
+
+  async inspectExec(execId: string): Promise<ExecRecord> {
+    return this.execs.inspect(execId);
+  }
+
+  createVolume(options: { name: string; driver: string; labels: Record<string, string>; driverOptions: Record<string, string> }): Promise<VolumeRecord> {
+    return this.volumes.create(options);
+  }
+
+  async listVolumes(): Promise<VolumeRecord[]> {
+    return this.volumes.list();
+  }
+
+  async getVolume(name: string): Promise<VolumeRecord> {
+    return this.volumes.get(name);
+  }
+
+  async removeVolume(name: string, options: { force: boolean }): Promise<void> {
+    const users = this.containers.containersUsingVolume(name);
+    await this.volumes.remove(name, users.map(shortId), options.force);
+  }
+
+  // Removes unused volumes: anonymous ones only, unless all is set (Docker's behaviour since API 1.42).
+  async pruneVolumes(options: { all: boolean; labels: string[] }): Promise<{ deleted: string[]; spaceReclaimed: number }> {
+    const deleted: string[] = [];
+    let spaceReclaimed = 0;
+    for (const volume of this.volumes.list()) {
+      if (!options.all && !volume.anonymous) continue;
+      if (!matchesLabels(volume.labels, options.labels)) continue;
+      if (this.containers.containersUsingVolume(volume.name).length > 0) continue;
+      try {
+        const size = await this.volumes.size(volume.name);
+        await this.volumes.remove(volume.name, [], false);
+        deleted.push(volume.name);
+        spaceReclaimed += size;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+    return { deleted, spaceReclaimed };
+  }
+}
+
+// Label filters as Docker writes them: "key", "key=value", "!key", "key!=value".
+function matchesLabels(labels: Record<string, string>, filters: string[]): boolean {
+  return filters.every((filter) => {
+    const negated = filter.startsWith('!') || filter.includes('!=');
+    const [key, value] = filter.replace(/^!/, '').split(/!?=/, 2);
+    const present = key in labels && (value === undefined || labels[key] === value);
+    return negated ? !present : present;
+  });
+}

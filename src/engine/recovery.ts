@@ -1,0 +1,47 @@
+// Reconciles container records with reality when berthd starts: containers
+// kept running by conmon while berthd was away stay running; containers that
+// exited meanwhile get their real exit code (conmon wrote it to the exit
+// directory) and their restart policy; after a host reboot, when the exit
+// directory is empty, they are recorded as exited with 255, as Docker does,
+// and restart policies decide which start again.
+import type { Logger } from '../common/logger';
+import type { ContainerRuntime } from '../container/runtime';
+import type { ContainerStore } from '../container/store';
+import type { ContainerService } from './container-service';
+
+const UNKNOWN_EXIT_CODE = 255;
+
+export async function recoverContainers(service: ContainerService, store: ContainerStore, runtime: ContainerRuntime, logger: Logger): Promise<void> {
+  for (const record of store.all()) {
+    const status = record.state.status;
+    if (status === 'created' || status === 'exited' || status === 'dead') continue;
+
+    try {
+      if (status === 'restarting') {
+        service.scheduleRestart(record, 0);
+        continue;
+      }
+      if (status === 'removing') {
+        logger.info({ container: record.id }, 'finishing interrupted removal');
+        await service.remove(record.id, { force: true, volumes: false });
+        continue;
+      }
+      if (await runtime.isRunning(record.id)) {
+        logger.info({ container: record.id, pid: record.state.pid }, 'container still running');
+        continue;
+      }
+      await service.locks.run(record.id, async () => {
+        const exit = await runtime.collectExit(record.id);
+        if (exit) {
+          logger.info({ container: record.id, exitCode: exit.exitCode }, 'container exited while berthd was down');
+          await service.recordExitLocked(record, exit.exitCode, exit.oomKilled, exit.finishedAt);
+        } else {
+          logger.warn({ container: record.id }, 'container is gone without an exit code; the host probably rebooted');
+          await service.recordExitLocked(record, UNKNOWN_EXIT_CODE, false, new Date().toISOString());
+        }
+      });
+    } catch (error) {
+      logger.error({ container: record.id, err: error }, 'recovering container failed');
+    }
+  }
+}

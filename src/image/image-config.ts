@@ -1,0 +1,51 @@
+// Checks loaded image configs and builds the config of an imported root filesystem.
+import { InvalidArgumentError } from '../common/errors';
+import type { ImageConfig, ImageRuntimeConfig } from './types';
+import { digestHex } from './digest';
+
+// Parses and checks an image config blob: the fields every later step relies on must be there.
+export function parseImageConfig(content: Buffer, imageId: string): ImageConfig {
+  let config: ImageConfig;
+  try {
+    config = JSON.parse(content.toString('utf8')) as ImageConfig;
+  } catch (error) {
+    throw new InvalidArgumentError(`image config ${imageId}: invalid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new InvalidArgumentError(`image config ${imageId}: expected a JSON object`);
+  }
+  const rootfs = config.rootfs as { type?: unknown; diff_ids?: unknown } | undefined;
+  if (!rootfs || rootfs.type !== 'layers' || !Array.isArray(rootfs.diff_ids)) {
+    throw new InvalidArgumentError(`image config ${imageId}: expected rootfs with type "layers" and a diff_ids array`);
+  }
+  for (const diffId of rootfs.diff_ids) {
+    if (typeof diffId !== 'string') throw new InvalidArgumentError(`image config ${imageId}: diff_ids must contain strings`);
+    digestHex(diffId, `diff ID in image config ${imageId}`);
+  }
+  if (typeof config.os !== 'string' || typeof config.architecture !== 'string') {
+    throw new InvalidArgumentError(`image config ${imageId}: expected "os" and "architecture" strings`);
+  }
+  return config;
+}
+
+// Returns the OCI name of the host architecture ("amd64", "arm64"), which Node.js spells differently.
+export function hostArchitecture(): string {
+  const names: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+  return names[process.arch] ?? process.arch;
+}
+
+// Builds the config of a one-layer image made by `docker import`, with the
+// message as the comment of the image and of its one history entry, as Docker writes it.
+export function importedImageConfig(diffId: string, runtimeConfig: ImageRuntimeConfig, message: string): ImageConfig {
+  const created = new Date().toISOString();
+  const config: ImageConfig = {
+    architecture: hostArchitecture(),
+    os: 'linux',
+    created,
+    config: runtimeConfig,
+    rootfs: { type: 'layers', diff_ids: [diffId] },
+    history: [message ? { created, comment: message } : { created }],
+  };
+  if (message) config.comment = message;
+  return config;
+}

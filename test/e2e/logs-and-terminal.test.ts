@@ -1,0 +1,46 @@
+// Log bytes come back exactly as written, and exec -t starts with the
+// client's terminal size and follows its resizes.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertDockerTalksToBerth, docker, runCommand } from '../helpers/cli';
+import { startDaemon, type TestDaemon } from '../helpers/daemon';
+
+let daemon: TestDaemon;
+
+before(async () => {
+  daemon = await startDaemon();
+  await assertDockerTalksToBerth(daemon);
+});
+
+after(async () => {
+  await daemon?.stop();
+});
+
+test('logs keep a last line without newline', async () => {
+  const started = await docker(daemon, ['run', '-d', 'busybox', 'sh', '-c', "printf 'first\\nsecond\\n\\nlast'; printf 'err-no-newline' >&2"]);
+  const id = started.stdout.trim();
+  await docker(daemon, ['wait', id]);
+
+  const logs = await docker(daemon, ['logs', id]);
+  assert.equal(logs.stdout, 'first\nsecond\n\nlast');
+  assert.equal(logs.stderr, 'err-no-newline');
+
+  const followed = await docker(daemon, ['logs', '-f', id]);
+  assert.equal(followed.stdout, 'first\nsecond\n\nlast');
+
+  const tail = await docker(daemon, ['logs', '--tail', '1', id]);
+  assert.equal(tail.stdout, 'last');
+  await docker(daemon, ['rm', id]);
+});
+
+test('exec -t gets the terminal size and resizes', async () => {
+  const started = await docker(daemon, ['run', '-d', '--name', 'sized', 'busybox', 'sleep', '100']);
+  assert.equal(started.exitCode, 0, started.stderr);
+
+  const script = 'stty rows 50 cols 200; (sleep 1.5; stty rows 30 cols 100) & docker exec -it sized sh -c "stty size; sleep 3; stty size"';
+  const result = await runCommand('script', ['-qec', script, '/dev/null'], daemon.env);
+  assert.equal(result.exitCode, 0, result.stdout);
+  const sizes = result.stdout.split(/\r?\n/).filter((line) => /^\d+ \d+$/.test(line.trim()));
+  assert.deepEqual(sizes.map((line) => line.trim()), ['50 200', '30 100']);
+  await docker(daemon, ['rm', '-f', 'sized']);
+});
