@@ -1,4 +1,4 @@
-// What a route handler receives: the parsed request, a Reply to answer it,
+// The inputs of a route handler: the parsed request, a Reply to respond with,
 // and the daemon objects it may use.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable, Writable } from 'node:stream';

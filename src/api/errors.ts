@@ -9,7 +9,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   unauthorized: 401,
   forbidden: 403,
   unavailable: 503,
-  // dockerd answers 304 when an object is already in the requested state (start of a running container).
+  // dockerd responds with 304 when an object is already in the requested state (start of a running container).
   'not-modified': 304,
   internal: 500,
 };

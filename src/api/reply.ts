@@ -1,4 +1,4 @@
-// The two ways berthd answers a request: through node's ServerResponse for
+// The two ways berthd responds to a request: through node's ServerResponse for
 // ordinary requests (HttpReply), or by writing HTTP/1.1 by hand on the raw
 // socket that node hands over for "Upgrade: tcp" requests (SocketReply).
 // Both hijack the connection for attach and exec start.
@@ -22,7 +22,7 @@ function jsonBody(value: unknown): Buffer {
   return Buffer.from(`${JSON.stringify(value)}\n`);
 }
 
-// Sockets taken over by a hijack; node's HTTP parser must not answer their later input.
+// Sockets taken over by a hijack. Node's HTTP parser may reject their later input, which the server then ignores.
 export const hijackedSockets = new WeakSet<Socket>();
 
 function hijackedConnection(socket: Socket, input: Readable): HijackedConnection {
@@ -82,9 +82,9 @@ export class HttpReply implements Reply {
     return this.response;
   }
 
-  // Answers 101 when the request carries an Upgrade header that node did not treat as an upgrade
-  // (no "Connection: Upgrade"); otherwise a bare 200, as dockerd does for clients that do not upgrade.
-  // Either way the client's input arrives as the request body.
+  // Responds with 101 when the request carries an Upgrade header that node did not treat as an upgrade
+  // because "Connection: Upgrade" was missing. Otherwise it sends a bare 200, as dockerd does for
+  // clients that do not upgrade. Either way the client's input arrives as the request body.
   hijack(contentType: string): HijackedConnection {
     const socket = this.request.socket;
     hijackedSockets.add(socket);

@@ -1,8 +1,8 @@
 // berthd's Docker Engine API server on a unix socket: routing, version
 // prefixes, error mapping and request logging around the route handlers.
-// Ordinary requests arrive through node's 'request' event; requests with
+// Ordinary requests arrive through node's 'request' event. Requests with
 // "Connection: Upgrade" (attach and exec start from Docker clients) arrive
-// through 'upgrade', on a raw socket that the handler answers by hand.
+// through 'upgrade', on a raw socket where the handler writes the response itself.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
@@ -112,7 +112,8 @@ export function createApiServer(engine: Engine, options: ApiServerOptions): ApiS
   function sendError(error: unknown, reply: Reply, logFields: Record<string, unknown>): void {
     const status = httpStatusForError(error);
     const message = errorMessage(error);
-    if (status >= 500) logger.error({ ...logFields, status, err: error }, 'request failed');
+    if (status === 500) logger.error({ ...logFields, status, err: error }, 'request failed');
+    else if (status > 500) logger.warn({ ...logFields, status, error: message }, 'request not served');
     else logger.info({ ...logFields, status, error: message }, 'request rejected');
 
     if (reply.headersSent) {

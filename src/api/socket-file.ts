@@ -12,7 +12,7 @@ export interface BoundSocket {
   inode: number;
 }
 
-// sockaddr_un holds 108 bytes including the terminating NUL.
+// sockaddr_un has room for 108 bytes including the terminating NUL.
 const MAX_SOCKET_PATH_BYTES = 107;
 
 function canConnect(socketPath: string): Promise<boolean> {
@@ -26,8 +26,8 @@ function canConnect(socketPath: string): Promise<boolean> {
   });
 }
 
-// Removes a socket file nobody listens on; raises ConflictError when a server answers there,
-// and InvalidArgumentError when the path is something other than a socket.
+// Removes a socket file that no server listens on. Raises ConflictError when a server accepts
+// connections there, and InvalidArgumentError when the path is something other than a socket.
 async function removeStaleSocket(socketPath: string): Promise<void> {
   let stats;
   try {

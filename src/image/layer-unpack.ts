@@ -1,11 +1,11 @@
 // Unpacks one layer tar stream (plain or compressed) into a directory and
 // computes its diff ID, the sha256 of the uncompressed tar.
-import { createHash } from 'node:crypto';
 import tar from 'tar-stream';
 import type { Logger } from '../common/logger';
 import { decompress, type Compression } from './decompress';
 import { LayerWriter, type OpenFile, type SkippedEntry } from './layer-writer';
 import { captureRawXattrs } from './pax-xattrs';
+import { OffThreadSha256 } from './sha256-worker';
 
 export interface UnpackResult {
   diffId: string;
@@ -39,26 +39,26 @@ export async function unpackLayer(source: AsyncIterable<Buffer>, destination: st
   // Keeps an early rejection from being reported as unhandled while the loop below is still writing.
   finished.catch(() => undefined);
 
-  const hash = createHash('sha256');
+  const hash = new OffThreadSha256();
   let tarSize = 0;
   try {
     for await (const chunk of data) {
       hash.update(chunk);
       tarSize += chunk.length;
       if (!extract.write(chunk)) await waitForDrain(extract, finished);
-      if (failure) break;
+      if (failure) throw failure;
     }
+    // streamx's typings declare end's argument as required; undefined writes nothing.
+    extract.end(undefined);
+    await finished;
   } catch (error) {
     extract.destroy(error as Error);
+    hash.cancel();
     throw error;
   }
-  if (failure) throw failure;
-  // streamx's typings declare end's argument as required; undefined writes nothing.
-  extract.end(undefined);
-  await finished;
 
   writer.finish();
-  return { diffId: `sha256:${hash.digest('hex')}`, compression, size: writer.contentSize, tarSize, skipped: writer.skipped };
+  return { diffId: await hash.digest(), compression, size: writer.contentSize, tarSize, skipped: writer.skipped };
 }
 
 type EntryStream = tar.ExtractEvents['entry'][1];

@@ -9,7 +9,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../common/logger';
-import { ConflictError, InvalidArgumentError, NotFoundError, errorMessage } from '../common/errors';
+import { InvalidArgumentError, NotFoundError } from '../common/errors';
 import { KeyedLock } from '../common/keyed-lock';
 import type { ImageConfig, ImageRecord, LowerLayers } from './types';
 import { ContentStore } from './content-store';
@@ -144,12 +144,11 @@ export class ImageService {
     });
   }
 
-  // Returns the normalized reference the input named, or null when it named the image by ID.
+  // Returns the normalized reference the input named, or null when it is a
+  // prefix of the image's ID, which Docker treats as removal by ID.
   private matchedReference(input: string, imageId: string): string | null {
-    if (/^(?:sha256:)?[a-f0-9]+$/.test(input) && imageId.startsWith(`sha256:${input.replace(/^sha256:/, '')}`)) {
-      const asReference = normalizeReference(input.startsWith('sha256:') ? input.slice(7) : input);
-      if (this.metadata.lookupReference(asReference) !== imageId) return null;
-    }
+    const hex = input.replace(/^sha256:/, '');
+    if (/^[a-f0-9]+$/.test(hex) && imageId.startsWith(`sha256:${hex}`)) return null;
     const parsed = parseReference(input);
     return parsed.digest !== null ? formatReference({ ...parsed, tag: null }) : formatReference(withDefaultTag(parsed));
   }
@@ -205,9 +204,7 @@ export class ImageService {
         this.logger.info({ image: id, layer: created.layer.chainId, source: layer.name, skippedEntries: created.unpack.skipped.length }, 'layer loaded');
       }
 
-      await this.content.ingest(image.config, { digest: id, size: image.config.length });
-      if (image.manifest) await this.content.ingest(image.manifest.content, { digest: image.manifest.digest });
-      await this.commitImage(id, config, image.manifest?.digest ?? null, image.references, onLoaded);
+      await this.commitImage(image, config, onLoaded);
     } catch (error) {
       this.logger.error({ image: id, err: error }, 'load image failed');
       throw error;
@@ -216,13 +213,21 @@ export class ImageService {
     }
   }
 
-  // Writes the image record, then moves the references to it. Called with every layer committed and pinned.
-  private async commitImage(id: string, config: ImageConfig, manifestDigest: string | null, references: string[], onLoaded: (message: string) => void): Promise<void> {
+  // Stores the config (and manifest) blobs and the image record, then moves
+  // the references to the image. Called with every layer committed and
+  // pinned; runs under the metadata lock so that a removal's garbage
+  // collection never sees the new blobs without their image.
+  private async commitImage(image: ArchiveImage, config: ImageConfig, onLoaded: (message: string) => void): Promise<void> {
+    const id = image.configDigest;
+    const references = image.references;
+    const manifestDigest = image.manifest?.digest ?? null;
     await this.lock.run(METADATA_LOCK, async () => {
+      await this.content.ingest(image.config, { digest: id, size: image.config.length });
+      if (image.manifest) await this.content.ingest(image.manifest.content, { digest: image.manifest.digest });
       if (!this.metadata.has(id)) {
         const size = this.chainIdsOf(id, config).reduce((total, chainId) => total + this.layers.get(chainId).size, 0);
-        const image: StoredImage = { id, repoTags: [], repoDigests: [], config, size, loadedAt: new Date().toISOString(), manifestDigest };
-        await this.metadata.saveImage(image);
+        const record: StoredImage = { id, repoTags: [], repoDigests: [], config, size, loadedAt: new Date().toISOString(), manifestDigest };
+        await this.metadata.saveImage(record);
       }
       for (const reference of references) {
         const previous = this.metadata.lookupReference(reference);
@@ -245,12 +250,13 @@ export class ImageService {
     const { layer } = await this.layers.create(archive, null, null);
     try {
       const config = importedImageConfig(layer.diffId, runtimeConfig, options.message);
-      const { digest: id } = await this.content.ingest(Buffer.from(JSON.stringify(config)));
-      await this.lock.run(METADATA_LOCK, async () => {
-        if (!this.metadata.has(id)) {
-          await this.metadata.saveImage({ id, repoTags: [], repoDigests: [], config, size: layer.size, loadedAt: new Date().toISOString(), manifestDigest: null });
+      const id = await this.lock.run(METADATA_LOCK, async () => {
+        const { digest } = await this.content.ingest(Buffer.from(JSON.stringify(config)));
+        if (!this.metadata.has(digest)) {
+          await this.metadata.saveImage({ id: digest, repoTags: [], repoDigests: [], config, size: layer.size, loadedAt: new Date().toISOString(), manifestDigest: null });
         }
-        if (reference) await this.metadata.setReferences([{ reference, id }]);
+        if (reference) await this.metadata.setReferences([{ reference, id: digest }]);
+        return digest;
       });
       this.logger.info({ image: id, reference, layer: layer.chainId }, 'image imported');
       return id;
@@ -288,5 +294,3 @@ function checkTagReference(target: string): string {
 function readFile(file: string): AsyncIterable<Buffer> {
   return fs.createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
 }
-
-export { ConflictError, errorMessage };

@@ -28,7 +28,7 @@ static void report(const char *name, long result) {
 }
 int main(void) {
   report("keyctl", syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3 /* session keyring */, 0));
-  report("mount", mount("none", "/mnt", "tmpfs", 0, NULL));
+  report("mount", mount("none", "/tmp", "tmpfs", 0, NULL));
   report("unshare", unshare(CLONE_NEWUTS));
   return 0;
 }
@@ -82,10 +82,19 @@ test('seccomp denies unshare, mount and keyctl', async () => {
   assert.match(privileged.stdout, /^unshare ok$/m);
 });
 
-test('proc kcore is masked', async () => {
-  const confined = await docker(daemon, ['run', '--rm', 'busybox', 'sh', '-c', 'stat -c "%F %s" /proc/kcore; wc -c < /proc/kcore']);
-  assert.equal(confined.stdout, 'character special file 0\n0\n');
+// /proc/kcore is absent on kernels built without CONFIG_PROC_KCORE (as on the
+// machines this suite runs on), so the test checks every Docker-masked /proc
+// file that the host has.
+test('masked proc files are masked', async () => {
+  const candidates = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug'];
+  const present = candidates.filter((file) => fs.existsSync(file));
+  assert.ok(present.length > 0, 'the host has at least one masked /proc file');
 
-  const privileged = await docker(daemon, ['run', '--rm', '--privileged', 'busybox', 'stat', '-c', '%F', '/proc/kcore']);
-  assert.equal(privileged.stdout, 'regular file\n');
+  const script = present.map((file) => `stat -c "%n %F" ${file}; wc -c < ${file}`).join('; ');
+  const confined = await docker(daemon, ['run', '--rm', 'busybox', 'sh', '-c', script]);
+  const expected = present.map((file) => `${file} character special file\n0\n`).join('');
+  assert.equal(confined.stdout, expected);
+
+  const privileged = await docker(daemon, ['run', '--rm', '--privileged', 'busybox', 'stat', '-c', '%n %F', ...present]);
+  for (const file of present) assert.match(privileged.stdout, new RegExp(`^${file} regular( empty)? file$`, 'm'));
 });

@@ -34,7 +34,8 @@ test('docker run -d, ps, logs -f, stop, inspect, rm', async () => {
 
   const listed = await docker(daemon, ['ps']);
   assert.match(listed.stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n/);
-  assert.match(listed.stdout, new RegExp(`${id.slice(0, 12)}\\s+busybox\\s+"sh -c for i in 1 2 …"\\s+.*Up .*ticker`));
+  // Docker quotes arguments that contain spaces in the Command column, then truncates to 20 characters.
+  assert.match(listed.stdout, new RegExp(`${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'for i in 1 2…"\\s+.*Up .*ticker`));
 
   await new Promise((resolve) => setTimeout(resolve, 900));
   const logs = await docker(daemon, ['logs', 'ticker']);

@@ -1,7 +1,7 @@
-// Shared setup for the runtime tests: a temporary daemon root with its own
-// instance name and cgroup parent, a busybox root file system built from the
-// host's static busybox, container records with Docker's defaults, and a
-// cleanup that stops whatever a test started.
+// Shared setup for the runtime tests. Each fixture has a temporary daemon
+// root with its own instance name and cgroup parent, and a busybox root file
+// system built from the host's static busybox. Records get Docker's
+// defaults, and the cleanup stops whatever a test started.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -64,6 +64,8 @@ export interface RuntimeFixture {
   runtime: ContainerRuntime;
   lower: LowerLayers;
   started: Set<string>;
+  // Keeps the event loop alive while a test waits on unreferenced conmon pipes, as berthd's server socket does.
+  keepAlive: NodeJS.Timeout;
 }
 
 export async function createFixture(): Promise<RuntimeFixture> {
@@ -75,7 +77,7 @@ export async function createFixture(): Promise<RuntimeFixture> {
   const runtime = new ContainerRuntime(config, silentLogger());
   await runtime.init();
   const lower: LowerLayers = { cwd: path.join(root, 'layers'), lowerDirs: ['l1'], absoluteLowerDirs: [layerDir] };
-  return { root, config, runtime, lower, started: new Set() };
+  return { root, config, runtime, lower, started: new Set(), keepAlive: setInterval(() => undefined, 60_000) };
 }
 
 export function makeRecord(fixture: RuntimeFixture, command: string[], overrides: Partial<ContainerSpec> = {}, record: Partial<ContainerRecord> = {}): ContainerRecord {
@@ -107,7 +109,7 @@ export function makeRecord(fixture: RuntimeFixture, command: string[], overrides
 
 const IMAGE = { id: 'sha256:test', repoTags: [], repoDigests: [], config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers' as const, diff_ids: [] } }, size: 0, loadedAt: '' };
 
-// Mounts, writes the bundle and starts; the container is cleaned up by destroyFixture.
+// Mounts, writes the bundle and starts. destroyFixture cleans the container up.
 export async function startContainer(fixture: RuntimeFixture, record: ContainerRecord, beforeStart?: () => Promise<void>): Promise<number> {
   fixture.started.add(record.id);
   await fixture.runtime.mountRootfs(record.id, fixture.lower);
@@ -164,6 +166,7 @@ function readPid(file: string): number {
 // Stops every container and monitor the test started, unmounts, removes the
 // test's cgroups and the temporary root. Never throws.
 export async function destroyFixture(fixture: RuntimeFixture): Promise<void> {
+  clearInterval(fixture.keepAlive);
   const stores = storePaths(fixture.config);
   const runc = (args: string[]) => {
     try {
@@ -195,6 +198,9 @@ export async function destroyFixture(fixture: RuntimeFixture): Promise<void> {
     }
   }
   removeCgroupTree(fixture.config.cgroupParent);
+  // Unmount anything left under the root, deepest first, so that removal never descends into a mount.
+  const leftovers = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' ')[4]).filter((target) => target?.startsWith(`${fixture.root}/`));
+  for (const target of leftovers.sort((a, b) => b.length - a.length)) await unmountOverlay(target).catch(() => undefined);
   fs.rmSync(fixture.root, { recursive: true, force: true });
 }
 

@@ -150,8 +150,8 @@ describe('seccomp conversion', () => {
   });
 
   it('Docker defaults deny keyctl and gate mount', () => {
-    const held = new Set(DEFAULT_CAPABILITIES);
-    const tightened = applyDockerDefaults(convertSeccompProfile(profile, held, AMD64), held, AMD64);
+    const granted = new Set(DEFAULT_CAPABILITIES);
+    const tightened = applyDockerDefaults(convertSeccompProfile(profile, granted, AMD64), granted, AMD64);
     const allowed = tightened.syscalls.filter((rule) => rule.action === 'SCMP_ACT_ALLOW' && !rule.args).flatMap((rule) => rule.names);
     assert.ok(allowed.includes('read'));
     assert.ok(!allowed.includes('keyctl'));
@@ -170,8 +170,8 @@ describe('seccomp conversion', () => {
   });
 
   it('host profile converts', () => {
-    const held = new Set(DEFAULT_CAPABILITIES);
-    const converted = applyDockerDefaults(convertSeccompProfile(loadProfileFile('/usr/share/containers/seccomp.json'), held), held);
+    const granted = new Set(DEFAULT_CAPABILITIES);
+    const converted = applyDockerDefaults(convertSeccompProfile(loadProfileFile('/usr/share/containers/seccomp.json'), granted), granted);
     assert.ok(converted.architectures.length > 0);
     const seen = new Map<string, string>();
     for (const rule of converted.syscalls.filter((candidate) => !candidate.args)) {

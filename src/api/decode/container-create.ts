@@ -1,9 +1,9 @@
 // POST /containers/create: Docker's CreateRequest (Config fields at the top
 // level, plus HostConfig and NetworkingConfig) → the engine's ContainerSpec.
 // Fields Berth stores without acting on go to spec.extra under "Config",
-// "HostConfig" and "NetworkingConfig", so inspect reports them back; fields
-// the spec cannot hold in their original form (Binds, Mounts, Tmpfs,
-// CpuPeriod, CpuQuota, Volumes) are kept there too.
+// "HostConfig" and "NetworkingConfig", so inspect reports them back. The
+// request's own form of Binds, Mounts, Tmpfs, CpuPeriod, CpuQuota and Volumes
+// is kept there too, because the spec stores those fields differently.
 import path from 'node:path';
 import { InvalidArgumentError, NotImplementedError } from '../../common/errors';
 import type { ContainerSpec, MountSpec } from '../../container/types';

@@ -1,6 +1,6 @@
 // The namespace, network, restart and logging parts of HostConfig, each
 // checked with dockerd's messages where dockerd has one.
-import { InvalidArgumentError, NotFoundError, NotImplementedError } from '../../common/errors';
+import { InvalidArgumentError, NotImplementedError } from '../../common/errors';
 import type { LogConfig, RestartPolicy, RestartPolicyName } from '../../container/types';
 import type { FieldReader } from './fields';
 
@@ -18,7 +18,8 @@ export function resolveNetworkMode(raw: string): 'none' | 'host' {
   if (raw === 'container' || raw.startsWith('container:')) {
     throw new NotImplementedError(`invalid network mode "${raw}": joining another container's network namespace is not supported yet`);
   }
-  throw new NotFoundError(`network ${raw} not found: only the "none" and "host" networks exist, user-defined networks are not available yet`);
+  // 400 where dockerd has 404: the Docker CLI takes a 404 from create for a missing image and tries to pull it.
+  throw new InvalidArgumentError(`network ${raw} not found: only the "none" and "host" networks exist, user-defined networks are not available yet`);
 }
 
 export type IpcMode = '' | 'host' | 'private' | 'shareable';

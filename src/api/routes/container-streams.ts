@@ -98,6 +98,8 @@ async function containerLogs(request: ApiRequest, reply: Reply, services: ApiSer
   const record = await services.engine.getContainer(request.params.id);
   if (!READABLE_LOG_DRIVERS.includes(record.logDriver)) throw new NotImplementedError('configured logging driver does not support reading');
   const entries = await services.engine.containerLogs(record.id, options, request.signal);
+  // A following reader may wait for the next line forever; a client that left ends it now.
+  request.signal.addEventListener('abort', () => entries.destroy(), { once: true });
 
   const multiplexed = !record.spec.tty;
   const body = reply.startStream(200, streamContentType(multiplexed, request.apiVersion));

@@ -15,8 +15,8 @@ import { parseDetachKeys } from '../streams/detach-keys';
 import { versionBelow } from '../version';
 import { detachKeysFor, streamContentType } from './container-streams';
 
-function logUnknownFields(services: ApiServices, what: string, fields: string[]): void {
-  if (fields.length > 0) services.logger.debug({ fields }, `${what}: ignoring unknown fields`);
+function logUnknownFields(services: ApiServices, requestName: string, fields: string[]): void {
+  if (fields.length > 0) services.logger.debug({ fields }, `${requestName}: ignoring unknown fields`);
 }
 
 // Decodes an ExecConfig body with dockerd's checks ("No exec command specified").

@@ -63,9 +63,42 @@ async function loadImages(request: ApiRequest, reply: Reply, services: ApiServic
   body.end();
 }
 
+// An engine may pull from registries; the Engine interface does not require it yet. onProgress
+// receives dockerd's progress messages ("Pulling from library/busybox", "Digest: sha256:...").
+interface ImagePuller {
+  pullImage(reference: string, options: { registryAuth: string | null }, onProgress: (status: string, id?: string) => void): Promise<void>;
+}
+
+function imagePuller(services: ApiServices): ImagePuller | null {
+  const candidate = services.engine as Partial<ImagePuller>;
+  return typeof candidate.pullImage === 'function' ? (candidate as ImagePuller) : null;
+}
+
+// Combines fromImage and tag the way dockerd does: the tag may also be a digest.
+export function pullReference(image: string, tag: string): string {
+  const name = image.replace(/:$/, '');
+  if (tag === '') return name;
+  return tag.startsWith('sha256:') ? `${name}@${tag}` : `${name}:${tag}`;
+}
+
+async function pullImage(request: ApiRequest, reply: Reply, services: ApiServices, puller: ImagePuller): Promise<void> {
+  const reference = pullReference(request.query.get('fromImage') ?? '', request.query.get('tag') ?? '');
+  const registryAuth = typeof request.headers['x-registry-auth'] === 'string' ? request.headers['x-registry-auth'] : null;
+  const body = reply.startStream(200, 'application/json');
+  try {
+    await puller.pullImage(reference, { registryAuth }, (status, id) => body.write(`${JSON.stringify(id === undefined ? { status } : { status, id })}\r\n`));
+  } catch (error) {
+    services.logger.info({ image: reference, error: errorMessage(error) }, 'image pull failed');
+    body.write(errorLine(errorMessage(error)));
+  }
+  body.end();
+}
+
 async function createImage(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
   const { query } = request;
   if (query.get('fromImage')) {
+    const puller = imagePuller(services);
+    if (puller) return pullImage(request, reply, services, puller);
     throw new NotImplementedError('pulling images is not supported yet: load the image from an archive with "docker load" instead');
   }
   const source = query.get('fromSrc') ?? '';
@@ -74,7 +107,8 @@ async function createImage(request: ApiRequest, reply: Reply, services: ApiServi
   }
   const repository = query.get('repo') ?? '';
   const tag = query.get('tag') ?? '';
-  const reference = repository === '' ? null : tag === '' ? repository : `${repository}:${tag}`;
+  let reference: string | null = null;
+  if (repository !== '') reference = tag === '' ? repository : `${repository}:${tag}`;
   const message = query.get('message') || `Imported from ${source}`;
 
   const id = await services.engine.importImage(request.body, { reference, changes: query.getAll('changes'), message });

@@ -67,8 +67,8 @@ const EMPTY_CONTAINER_CONFIG = {
   Labels: null,
 };
 
-// Returns the image's Config as dockerd reports it: API 1.50 and 1.51 always include Cmd, Entrypoint,
-// Env, Labels, OnBuild, User, Volumes and WorkingDir; older versions include every container-config key.
+// Returns the image's Config as dockerd reports it. API 1.50 and 1.51 always include Cmd, Entrypoint,
+// Env, Labels, OnBuild, User, Volumes and WorkingDir. Older versions include every container-config key.
 function imageConfigShape(runtime: ImageRuntimeConfig | undefined, apiVersion: string): Record<string, unknown> {
   const alwaysPresent = { Cmd: null, Entrypoint: null, Env: null, Labels: null, OnBuild: null, User: '', Volumes: null, WorkingDir: '' };
   const base = versionBelow(apiVersion, '1.50') ? EMPTY_CONTAINER_CONFIG : alwaysPresent;

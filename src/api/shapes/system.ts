@@ -18,7 +18,7 @@ export interface HostFeatures {
   openFileDescriptors: number;
 }
 
-// Node reports "x64" where Go (and so dockerd's /version) says "amd64".
+// Node reports "x64" where Go, and so dockerd's /version, uses "amd64".
 export function goArchitecture(nodeArch: string = os.arch()): string {
   const names: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' };
   return names[nodeArch] ?? nodeArch;

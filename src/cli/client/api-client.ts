@@ -11,7 +11,8 @@ export { ApiError, DaemonUnreachableError };
 export const CLIENT_API_VERSION = '1.50';
 const USER_AGENT = 'Berth-Client/0.1.0 (linux)';
 
-export type QueryValue = string | number | boolean | undefined | null;
+// An array repeats the key once per element (import's changes=...&changes=...).
+export type QueryValue = string | number | boolean | string[] | undefined | null;
 
 export interface RequestOptions {
   query?: Record<string, QueryValue>;
@@ -30,8 +31,8 @@ export function encodeQuery(query: Record<string, QueryValue> | undefined): stri
   for (const key of Object.keys(query).sort()) {
     const value = query[key];
     if (value === undefined || value === null) continue;
-    const text = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
-    parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(text)}`);
+    const texts = Array.isArray(value) ? value : [typeof value === 'boolean' ? (value ? '1' : '0') : String(value)];
+    for (const text of texts) parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(text)}`);
   }
   return parts.length > 0 ? `?${parts.join('&')}` : '';
 }
@@ -107,6 +108,12 @@ export class ApiClient {
     const status = response.statusCode ?? 0;
     if (status >= 400) throw errorFromBody(status, await readAll(response), path);
     return response;
+  }
+
+  // Sends a request and returns the response body as text.
+  async text(method: string, route: string, options: RequestOptions = {}): Promise<string> {
+    const response = await this.stream(method, route, options);
+    return (await readAll(response)).toString('utf8');
   }
 
   // Sends a request and parses the JSON response; an empty body gives undefined.

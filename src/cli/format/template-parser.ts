@@ -216,8 +216,16 @@ class Parser {
     const token = this.next();
     const position = token.position;
     switch (token.kind) {
-      case 'field':
-        return { type: 'field', names: [token.value, ...this.adjacentFields(token)], position };
+      case 'field': {
+        // Go reports a field chain at its last field, so ".A.B" fails at ".B".
+        const chain = [token.value];
+        let last = token;
+        while (this.peek().kind === 'field' && this.peek().position === last.end) {
+          last = this.next();
+          chain.push(last.value);
+        }
+        return { type: 'field', names: chain, position: last.position };
+      }
       case 'variable':
         return { type: 'variable', name: token.value, names: this.adjacentFields(token), position };
       case 'dot':

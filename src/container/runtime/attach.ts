@@ -2,7 +2,7 @@
 // binds it as "attach" in the bundle directory and links
 // <socket-dir-path>/<cuuid> to that directory so the path stays short. Each
 // packet conmon sends starts with a stream byte (2 stdout, 3 stderr, from
-// conmon's stdpipe_t) followed by up to 8192 bytes of output; packets the
+// conmon's stdpipe_t), followed by up to 8192 bytes of output. Packets the
 // client sends are raw stdin. When a client shuts down its writing side,
 // conmon closes the process's stdin unless it runs with --leave-stdin-open.
 import fs from 'node:fs';
@@ -19,7 +19,7 @@ const STDERR_PIPE = 3;
 const STDIN_PACKET_SIZE = 8192;
 // A stream byte plus conmon's STDIO_BUF_SIZE of output.
 const OUTPUT_PACKET_SIZE = 8193 + 64;
-// sun_path holds 108 bytes including the terminating NUL.
+// sun_path has room for 108 bytes including the terminating NUL.
 const MAX_SOCKET_PATH = 107;
 
 // Connects to the attach socket of a conmon whose bundle is bundleDir and
@@ -59,6 +59,9 @@ export class AttachSession implements StdioSession {
     this.fd = fd;
     this.hasStdin = hasStdin;
     this.output = new Readable({ objectMode: true, read: () => this.resume() });
+    // A consumer that destroys the output is done with the session. Leaving
+    // the session open would stall conmon, which blocks writing to it.
+    this.output.on('close', () => this.close());
     this.watch = new FdWatch(fd, FD_READABLE, (status, events) => this.onReady(status, events));
   }
 

@@ -16,7 +16,7 @@ export interface RuntimePaths {
   rootfsDir: string;
   upperDir: string;
   workDir: string;
-  // Default log file; the engine's record.logPath is what conmon writes.
+  // Default log file. conmon writes to the engine's record.logPath.
   logPath: string;
 }
 
@@ -37,7 +37,7 @@ export function runtimePaths(config: DaemonConfig, containerId: string): Runtime
 }
 
 export interface BundleOptions {
-  // A network namespace prepared by the engine (bridge networking); null or absent gives the container a new, empty one.
+  // A network namespace prepared by the engine (bridge networking). Without one the container gets a new, empty one.
   networkNamespacePath?: string | null;
   // The container's address, written to /etc/hosts next to its hostname.
   ipAddress?: string | null;

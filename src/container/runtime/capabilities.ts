@@ -45,7 +45,7 @@ export function validateCapabilities(capAdd: readonly string[], capDrop: readonl
 }
 
 // Returns the container's capability set, limited to the capabilities berthd
-// holds in its bounding set (runc cannot grant others). The order follows
+// has in its bounding set (runc cannot grant others). The order follows
 // ALL_CAPABILITIES so that generated specs are stable.
 export function computeCapabilities(options: { capAdd: readonly string[]; capDrop: readonly string[]; privileged: boolean }, bounding: ReadonlySet<string>): string[] {
   validateCapabilities(options.capAdd, options.capDrop);

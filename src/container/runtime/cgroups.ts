@@ -1,7 +1,7 @@
 // Cgroup layout detection and the few cgroup files the runtime reads or
 // writes itself: the OOM kill count and memory figures of a container, and
 // the membership of conmon monitors. runc creates and removes the container
-// cgroups; with the cgroupfs driver it puts a container at
+// cgroups. With the cgroupfs driver it puts a container at
 // <cgroupParent>/<id> under each v1 controller, or under the single v2 tree.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { hasErrorCode } from '../../common/errors';
 
 // v1: only v1 hierarchies. hybrid: v1 controllers plus an empty v2 tree at
-// <root>/unified (systemd's tracking tree); runc uses the v1 controllers there.
+// <root>/unified (systemd's tracking tree), where runc uses the v1 controllers.
 // v2: one unified tree at <root>.
 export type CgroupMode = 'v1' | 'hybrid' | 'v2';
 
@@ -55,7 +55,7 @@ export function cgroupDirectory(layout: CgroupLayout, cgroupPath: string, v1Cont
 
 // Returns how many processes the kernel OOM killer killed in the cgroup, or
 // null when the cgroup or the counter does not exist. v1 reads
-// memory.oom_control ("oom_kill N", Linux 4.13 and later); v2 reads
+// memory.oom_control ("oom_kill N", Linux 4.13 and later), and v2 reads
 // memory.events.
 export async function readOomKillCount(layout: CgroupLayout, cgroupPath: string): Promise<number | null> {
   const file = layout.mode === 'v2'
@@ -67,7 +67,7 @@ export async function readOomKillCount(layout: CgroupLayout, cgroupPath: string)
 }
 
 export interface MemoryFigures {
-  // Bytes; null when unlimited or unknown.
+  // Bytes, or null when unlimited or unknown.
   limit: number | null;
   usage: number | null;
 }
@@ -112,8 +112,8 @@ async function readIfExists(file: string): Promise<string | null> {
   }
 }
 
-// Directories a monitor cgroup lives in: the v2 tree on v2 hosts; the chosen
-// v1 hierarchies plus systemd's v2 tracking tree on v1 and hybrid hosts.
+// Directories a monitor cgroup lives in: the v2 tree on v2 hosts, or the
+// chosen v1 hierarchies plus systemd's v2 tracking tree on v1 and hybrid hosts.
 export function monitorCgroupDirectories(layout: CgroupLayout, cgroupPath: string): string[] {
   const relative = cgroupPath.replace(/^\/+/, '');
   if (layout.mode === 'v2') return [path.join(layout.root, relative)];
@@ -130,7 +130,7 @@ export async function createCgroups(directories: string[]): Promise<void> {
 }
 
 // Moves a process into every given cgroup directory. Returns the directories
-// where the move failed, with the error, so the caller can log them; a
+// where the move failed, with the error, so the caller can log them. A
 // monitor left in berthd's cgroup still works.
 export async function moveProcess(directories: string[], pid: number): Promise<{ directory: string; error: unknown }[]> {
   const failures: { directory: string; error: unknown }[] = [];

@@ -1,17 +1,18 @@
 // Starts conmon (2.1.x, API version 1) and speaks its pipe protocol, as
-// read in conmon's src/conmon.c and src/parent_pipe_fd.c:
-//  - the start pipe (_OCI_STARTPIPE): conmon blocks reading it before it
-//    forks, so the caller can first move it into another cgroup; an exec
-//    with --exec-attach reads it a second time before running runc exec;
-//  - the attach pipe (_OCI_ATTACHPIPE, exec only): conmon writes
-//    {"data": 0} once its attach socket listens;
-//  - the sync pipe (_OCI_SYNCPIPE): conmon writes {"data": <pid>} after
-//    runc create or exec succeeded, or {"data": <negative>, "message": "..."}
-//    with runc's error output; an exec session later gets {"data": <exit code>}.
+// read in conmon 2.1.6's src/conmon.c and src/parent_pipe_fd.c.
+//  - Start pipe (_OCI_STARTPIPE): conmon blocks reading it before it forks,
+//    so the caller can first move it into another cgroup. An exec with
+//    --exec-attach reads it a second time before running runc exec.
+//  - Attach pipe (_OCI_ATTACHPIPE, exec only): conmon writes {"data": 0}
+//    once its attach socket listens.
+//  - Sync pipe (_OCI_SYNCPIPE): conmon writes {"data": <pid>} after runc
+//    create or exec succeeded, or {"data": <negative>, "message": "..."} with
+//    runc's error output. An exec session later gets {"data": <exit code>}.
 // conmon forks once more and the first process exits at once, so the
 // monitor runs in its own session, outside berthd's process group.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { InvalidArgumentError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { moveProcess } from './cgroups';
 import { runcErrorMessage } from './runc';
@@ -156,6 +157,10 @@ export class ConmonProcess {
       env._OCI_ATTACHPIPE = String(ATTACH_FD);
     }
     const child = spawn(options.conmonPath, options.args, { cwd: options.cwd, env, stdio, detached: true });
+    // A conmon that exits early turns writes into EPIPE errors; the sync pipe reports the failure itself.
+    for (const stream of child.stdio) {
+      stream?.on('error', (error: Error) => options.logger.debug({ ...options.logIds, err: error }, 'conmon pipe failed'));
+    }
     const conmon = new ConmonProcess(child, options);
 
     await new Promise<void>((resolve, reject) => {
@@ -208,7 +213,7 @@ export class ConmonProcess {
     return new ConmonError(`${operation}: ${detail}`, detail);
   }
 
-  // Stops listening to conmon; conmon and the container keep running.
+  // Stops listening to conmon, which keeps running with the container.
   release(): void {
     for (const stream of this.child.stdio) {
       stream?.destroy();
@@ -221,4 +226,16 @@ export class ConmonProcess {
       (stream as unknown as { unref?: () => void } | null)?.unref?.();
     }
   }
+}
+
+// Turns a failed create or start into the error the engine reports, with
+// Docker's prefix ("OCI runtime create failed: ...").
+export function startFailure(prefix: string, error: unknown): Error {
+  const detail = error instanceof ConmonError ? error.detail : (error as Error).message;
+  const message = `${prefix}: ${detail}`;
+  // Docker reports a command that cannot run as an invalid request.
+  if (/executable file not found|no such file or directory|permission denied/i.test(detail)) {
+    return new InvalidArgumentError(message, { cause: error });
+  }
+  return new Error(message, { cause: error });
 }

@@ -2,7 +2,7 @@
 // default list, --device additions, or every host device when privileged.
 import fs from 'node:fs';
 import path from 'node:path';
-import { InvalidArgumentError } from '../../common/errors';
+import { InvalidArgumentError, hasErrorCode } from '../../common/errors';
 import type { DeviceMapping } from '../types';
 import type { OciDeviceRule } from './limits';
 
@@ -103,8 +103,9 @@ function walkDevices(directory: string, skipped: ReadonlySet<string>): OciDevice
       try {
         const device = describeDevice(full, full);
         if (device) found.push(device);
-      } catch {
-        // A device that vanished while listing is simply left out.
+      } catch (error) {
+        // A device that vanished while listing is left out.
+        if (!hasErrorCode(error, 'ENOENT')) throw error;
       }
     }
   }
@@ -113,7 +114,7 @@ function walkDevices(directory: string, skipped: ReadonlySet<string>): OciDevice
 
 export function deviceSettings(options: { privileged: boolean; mappings: readonly DeviceMapping[] }): { devices: OciDevice[]; rules: OciDeviceRule[] } {
   if (options.privileged) {
-    // /dev/console and the pty slaves come from runc; a privileged container gets every other host device.
+    // runc provides /dev/console and the pty slaves, and a privileged container gets every other host device.
     const devices = walkDevices('/dev', SKIPPED_DEV_DIRECTORIES).filter((device) => device.path !== '/dev/console' && device.path !== '/dev/ptmx');
     return { devices, rules: [{ allow: true, access: 'rwm' }] };
   }

@@ -33,8 +33,8 @@ export function hostsContent(inputs: EtcFileInputs): string {
 }
 
 // Host mode copies the host's file. Otherwise nameservers on loopback
-// addresses are dropped, because they would point into the container itself;
-// a container with an address gets Docker's public fallback when none remain,
+// addresses are dropped, because they would point into the container itself.
+// A container with an address gets Docker's public fallback when none remain,
 // and a container without one (network none) keeps an empty list.
 export function resolvConfContent(hostText: string, inputs: EtcFileInputs): string {
   if (inputs.hostNetwork) return hostText;

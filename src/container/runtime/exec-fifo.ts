@@ -6,8 +6,8 @@
 // standard_init_linux.go: the container's init process blocks opening
 // <state root>/<id>/exec.fifo for writing, writes "0" and execs the user
 // process with the FIFO closed on exec. `runc start` opens the FIFO for
-// reading, reads to end of file and removes the FIFO; runc then reports the
-// container as running. When anything here does not match, the caller falls
+// reading, reads to end of file and removes the FIFO, after which runc
+// reports the container as running. When anything here does not match, the caller falls
 // back to `runc start`.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,7 +17,8 @@ import { FD_READABLE, FdWatch } from './fd-watch';
 // How long init may take to reach the FIFO before `runc start` takes over.
 const RELEASE_TIMEOUT_MS = 2_000;
 
-// Returns true when the container was released, false when the caller must run `runc start`.
+// Returns true when the container was released, false when the caller must
+// run `runc start`. Throws on unexpected errors, after which the caller falls back too.
 export async function releaseThroughExecFifo(containerStateDir: string): Promise<boolean> {
   const fifo = path.join(containerStateDir, 'exec.fifo');
   let fd: number;
@@ -33,27 +34,27 @@ export async function releaseThroughExecFifo(containerStateDir: string): Promise
     return false;
   }
 
-  const released = await new Promise<boolean>((resolve) => {
+  const released = await new Promise<boolean>((resolve, reject) => {
     const buffer = Buffer.alloc(16);
     let received = 0;
     let watch: FdWatch | null = null;
-    const finish = (result: boolean) => {
+    const finish = (result: boolean | Error) => {
       clearTimeout(timer);
       watch?.stop();
       watch = null;
-      resolve(result);
+      if (result instanceof Error) reject(result);
+      else resolve(result);
     };
-    const timer = setTimeout(() => finish(false), RELEASE_TIMEOUT_MS);
     const drain = () => {
       while (watch) {
         let length: number;
         try {
           length = fs.readSync(fd, buffer, 0, buffer.length, null);
         } catch (error) {
-          if (!hasErrorCode(error, 'EAGAIN')) finish(false);
+          if (!hasErrorCode(error, 'EAGAIN')) finish(new Error(`read ${fifo}: ${(error as Error).message}`, { cause: error }));
           return;
         }
-        // End of file before any data means no writer has connected yet; keep waiting.
+        // End of file before any data means that no writer has connected yet, so the watch goes on.
         if (length === 0) {
           if (received > 0) finish(true);
           return;
@@ -61,9 +62,9 @@ export async function releaseThroughExecFifo(containerStateDir: string): Promise
         received += length;
       }
     };
-    watch = new FdWatch(fd, FD_READABLE, (status) => (status < 0 ? finish(false) : drain()));
-  });
-  fs.closeSync(fd);
+    watch = new FdWatch(fd, FD_READABLE, (status) => (status < 0 ? finish(new Error(`poll ${fifo}: libuv error ${status}`)) : drain()));
+    const timer = setTimeout(() => finish(false), RELEASE_TIMEOUT_MS);
+  }).finally(() => fs.closeSync(fd));
   if (!released) return false;
   fs.rmSync(fifo, { force: true });
   return true;

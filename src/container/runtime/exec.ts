@@ -1,6 +1,6 @@
 // Exec sessions: conmon runs `runc exec` for a process spec derived from the
 // container's own (environment, capabilities, rlimits, no-new-privileges),
-// with the user, directory, environment and TTY the request asks for. Each
+// with the user, directory, environment and TTY of the request. Each
 // session has a directory for conmon's attach socket, control FIFOs and exit
 // file. With attach, conmon waits until the client is connected before it
 // starts the process, so no output is lost.

@@ -6,7 +6,7 @@ import { InvalidArgumentError } from '../../common/errors';
 import type { Resources, Ulimit } from '../types';
 
 // Marks a 64-bit "unlimited" value (2^64 - 1), which a JavaScript number
-// cannot hold exactly; serializeSpec writes it as digits.
+// cannot represent exactly. serializeSpec writes it as digits.
 export const RLIM_INFINITY = 'RLIM_INFINITY';
 export type RlimitValue = number | typeof RLIM_INFINITY;
 
@@ -31,7 +31,7 @@ const ULIMIT_NAMES = new Set(Object.values(PROC_LIMIT_ROWS).map((type) => type.s
 // Docker's default open-files limit for containers.
 const DEFAULT_NOFILE = 1048576;
 
-// Hard limits by resource; RLIM_INFINITY when unlimited.
+// Hard limits by resource, with RLIM_INFINITY for no limit.
 export type HostLimits = Map<string, RlimitValue>;
 
 export function parseProcLimits(text: string): HostLimits {
@@ -138,7 +138,7 @@ export interface OciResources {
 export function buildResources(resources: Resources): Omit<OciResources, 'devices'> {
   const result: Omit<OciResources, 'devices'> = {};
   if (resources.memory > 0) {
-    // Unset swap means twice the memory, as in Docker; -1 means unlimited swap.
+    // Unset swap means twice the memory, as in Docker, and -1 means unlimited swap.
     const swap = resources.memorySwap === 0 ? resources.memory * 2 : resources.memorySwap;
     result.memory = { limit: resources.memory, swap };
   }

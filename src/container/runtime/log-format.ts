@@ -1,7 +1,7 @@
 // conmon's k8s-file log format, one record per line:
 //   <RFC 3339 time with nanoseconds and UTC offset> <stdout|stderr> <P|F> <content>
 // conmon splits output at newlines. F marks a complete line whose newline it
-// dropped; P marks a piece of a line (a read ended before a newline), to
+// dropped. P marks a piece of a line (a read ended before a newline), to
 // which it added a newline only to end the record.
 import type { LogEntry, OutputStreamName } from '../../engine/engine';
 
@@ -34,7 +34,7 @@ export function toUtcTime(value: string): { time: string; seconds: number } | nu
   };
 }
 
-// Parses one line (without its newline); returns null for a malformed line.
+// Parses one line (without its newline), or returns null for a malformed line.
 export function parseLogLine(line: Buffer): LogRecord | null {
   const firstSpace = line.indexOf(SPACE);
   if (firstSpace < 0) return null;
@@ -99,7 +99,7 @@ export class LineJoiner {
   }
 }
 
-// Splits a byte stream into lines; a trailing piece without a newline waits for more data.
+// Splits a byte stream into lines. A trailing piece without a newline waits for more data.
 export class LineSplitter {
   private remainder: Buffer = Buffer.alloc(0);
 

@@ -16,7 +16,7 @@ const FOLLOW_LIVENESS_MS = 200;
 // follow, so that reading from there yields the last `lines` entries.
 export async function tailOffset(file: fsp.FileHandle, size: number, lines: number): Promise<number> {
   if (lines <= 0) return size;
-  // buffer holds the file's bytes from bufferStart to size; lines are
+  // buffer contains the file's bytes from bufferStart to size. Lines are
   // examined from the end, and `end` is where the next one to examine ends.
   let buffer = Buffer.alloc(0);
   let bufferStart = size;
@@ -24,7 +24,7 @@ export async function tailOffset(file: fsp.FileHandle, size: number, lines: numb
   let complete = 0;
   while (true) {
     while (end > 0) {
-      // The newline before this line; the line's own newline sits at end - 1.
+      // The newline before this line. The line's own newline is at end - 1.
       const previousNewline = end >= 2 ? buffer.lastIndexOf(0x0a, end - 2) : -1;
       if (previousNewline < 0 && bufferStart > 0) break;
       const lineStart = previousNewline + 1;
@@ -85,7 +85,7 @@ function waitForChange(file: string, signal: AbortSignal | undefined): Promise<v
       watcher = fs.watch(file, { persistent: false }, done);
       watcher.on('error', done);
     } catch {
-      // The file does not exist yet; the timer checks again.
+      // The file does not exist yet, so the timer checks again.
     }
     signal?.addEventListener('abort', done, { once: true });
   });

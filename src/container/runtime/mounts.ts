@@ -122,8 +122,8 @@ export function validateMounts(mounts: readonly MountSpec[]): void {
   }
 }
 
-// Bind mounts and volumes come from record.mounts (already resolved to host
-// paths by the engine); tmpfs mounts from the create request.
+// Bind mounts and volumes come from record.mounts, which the engine resolved
+// to host paths. tmpfs mounts come from the create request.
 function userMounts(record: ContainerRecord): OciMount[] {
   const mounts: OciMount[] = [];
   for (const mount of record.mounts) {

@@ -54,7 +54,7 @@ export interface SpecInputs {
   rootfsDir: string;
   user: ResolvedUser;
   hostname: string;
-  // A network namespace the engine prepared (bridge networking); null gives the container a new one.
+  // A network namespace the engine prepared (bridge networking). With null the container gets a new one.
   networkNamespacePath: string | null;
   cgroupVersion: '1' | '2';
   platform?: HostPlatform;
@@ -113,11 +113,11 @@ function namespaces(inputs: SpecInputs): { type: string; path?: string }[] {
 
 function seccompFor(inputs: SpecInputs, capabilities: readonly string[], choice: ReturnType<typeof parseSecurityOptions>['seccomp']): OciSeccomp | undefined {
   if (inputs.record.spec.privileged || choice.mode === 'unconfined') return undefined;
-  const held = new Set(capabilities);
+  const granted = new Set(capabilities);
   const platform = inputs.platform ?? hostPlatform();
-  if (choice.mode === 'custom') return convertSeccompProfile(choice.profile, held, platform);
-  const converted = convertSeccompProfile(loadProfileFile(inputs.config.seccompProfile), held, platform);
-  return applyDockerDefaults(converted, held, platform);
+  if (choice.mode === 'custom') return convertSeccompProfile(choice.profile, granted, platform);
+  const converted = convertSeccompProfile(loadProfileFile(inputs.config.seccompProfile), granted, platform);
+  return applyDockerDefaults(converted, granted, platform);
 }
 
 export function buildOciSpec(inputs: SpecInputs): OciSpec {
@@ -172,7 +172,7 @@ export function buildOciSpec(inputs: SpecInputs): OciSpec {
 const UINT64_MAX = '18446744073709551615';
 
 // JSON for config.json: rlimit values marked RLIM_INFINITY become 2^64 - 1,
-// which no JavaScript number holds exactly. A random token stands in for
+// which no JavaScript number represents exactly. A random token stands in for
 // them while stringifying, so no other string in the spec can be mistaken.
 export function serializeSpec(value: unknown): string {
   const token = `berth-uint64-max-${randomBytes(8).toString('hex')}`;

@@ -48,7 +48,7 @@ export async function mountOverlay(lower: LowerLayers, paths: OverlayPaths): Pro
   }
   const data = `lowerdir=${lowerDirs.join(':')},upperdir=${paths.upperDir},workdir=${paths.workDir}`;
   if (Buffer.byteLength(data) > MAX_MOUNT_DATA) {
-    throw new Error(`mount overlay at ${paths.target}: the mount options are ${Buffer.byteLength(data)} bytes, more than the ${MAX_MOUNT_DATA} a page holds; the image has too many layers (${lowerDirs.length})`);
+    throw new Error(`mount overlay at ${paths.target}: the mount options are ${Buffer.byteLength(data)} bytes, over the limit of ${MAX_MOUNT_DATA} (one page), because the image has too many layers (${lowerDirs.length})`);
   }
   try {
     nativeSys().mount('overlay', paths.target, 'overlay', 0, data, cwd);
@@ -57,7 +57,7 @@ export async function mountOverlay(lower: LowerLayers, paths: OverlayPaths): Pro
   }
 }
 
-// Unmounts target; a target that is not mounted, or missing, is fine. A busy
+// Unmounts target. A target that is not mounted, or missing, is fine. A busy
 // mount is detached lazily so that removal can go on.
 export async function unmountOverlay(target: string): Promise<void> {
   try {

@@ -1,5 +1,5 @@
 // runc commands that berthd runs directly (conmon runs create and exec).
-// Every command uses berthd's own state root, so runc never sees containers
+// Every command uses berthd's own state root, so it cannot reach containers
 // of another instance or of Docker.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,7 +34,7 @@ export function runcErrorMessage(output: string): string {
         if (record.msg && (record.level === undefined || record.level === 'error' || record.level === 'fatal')) messages.push(record.msg);
         continue;
       } catch {
-        // Not JSON after all; keep the line as it is.
+        // Not JSON after all, so the line is kept as it is.
       }
     }
     const logfmt = /level=(error|fatal) msg="((?:[^"\\]|\\.)*)"/.exec(trimmed);
@@ -78,7 +78,7 @@ export class Runc {
     await this.invoke(['start', id]);
   }
 
-  // Sends a signal; signal is a name ("TERM", "SIGKILL") or a number.
+  // Sends a signal, given as a name ("TERM", "SIGKILL") or a number.
   async kill(id: string, signal: string | number, all = false): Promise<void> {
     await this.invoke(['kill', ...(all ? ['--all'] : []), id, String(signal)]);
   }
@@ -106,7 +106,7 @@ export class Runc {
     }
   }
 
-  // True when runc's state directory for the container exists; a cheap check before spawning runc.
+  // Returns true when runc's state directory for the container exists, a cheap check before spawning runc.
   hasState(id: string): boolean {
     return fs.existsSync(path.join(this.stateRoot, id));
   }

@@ -6,15 +6,16 @@ import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { storePaths, type DaemonConfig } from '../../common/config';
-import { ConflictError, InvalidArgumentError, NotFoundError, hasErrorCode } from '../../common/errors';
+import { ConflictError, NotFoundError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import type { ExecSpec, LogOptions, ProcessTable, StdioSession } from '../../engine/engine';
 import type { ImageRecord, LowerLayers } from '../../image/types';
 import type { ContainerRecord } from '../types';
 import { AttachSession, connectAttachSocket } from './attach';
+import { writeResizeMessage } from './control';
 import { runtimePaths, writeBundle, type BundleOptions, type RuntimePaths } from './bundle';
 import { controllerVersion, createCgroups, detectCgroupLayout, monitorCgroupDirectories, readOomKillCount, type CgroupLayout } from './cgroups';
-import { ConmonError, ConmonProcess } from './conmon';
+import { ConmonProcess, startFailure } from './conmon';
 import { startExec } from './exec';
 import { releaseThroughExecFifo } from './exec-fifo';
 import { ExitWatcher, readExitFile } from './exits';
@@ -34,8 +35,6 @@ export interface CollectedExit {
 
 // conmon's --log-level values for the daemon's levels.
 const CONMON_LOG_LEVELS: Record<string, string> = { trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', error: 'error', fatal: 'error', silent: 'error' };
-// Message type 1 on conmon's control FIFO resizes the terminal: "1 <height> <width>\n".
-const RESIZE_MESSAGE_TYPE = 1;
 
 export class ContainerRuntime {
   private readonly logger: Logger;
@@ -98,7 +97,7 @@ export class ContainerRuntime {
     await unmountOverlay(runtimePaths(this.config, containerId).rootfsDir);
   }
 
-  // image is accepted for the engine's convenience; the record already holds the image's merged settings.
+  // The record already contains the image's merged settings, so the image itself is not read.
   async writeBundle(record: ContainerRecord, _image: ImageRecord, options: BundleOptions = {}): Promise<void> {
     await writeBundle(this.config, record, this.cgroupVersion(), options);
   }
@@ -209,7 +208,7 @@ export class ContainerRuntime {
   }
 
   async resize(containerId: string, height: number, width: number): Promise<void> {
-    await writeControlMessage(path.join(this.pathsFor(containerId).bundleDir, 'ctl'), height, width, `container ${containerId}`);
+    await writeResizeMessage(path.join(this.pathsFor(containerId).bundleDir, 'ctl'), height, width, `container ${containerId}`);
   }
 
   async kill(containerId: string, signal: string | number): Promise<void> {
@@ -280,6 +279,11 @@ export class ContainerRuntime {
     this.exitWatcher.start(onExit);
   }
 
+  // Stops watching for exits, for daemon shutdown. Containers keep running under conmon.
+  close(): void {
+    this.exitWatcher.stop();
+  }
+
   async isRunning(containerId: string): Promise<boolean> {
     const state = await this.runc.state(containerId);
     return state !== null && (state.status === 'running' || state.status === 'paused' || state.status === 'pausing');
@@ -324,7 +328,7 @@ export class ContainerRuntime {
   async resizeExec(execId: string, height: number, width: number): Promise<void> {
     const execDir = this.execDirs.get(execId);
     if (!execDir) throw new NotFoundError(`No such exec instance: ${execId}`);
-    await writeControlMessage(path.join(execDir, 'ctl'), height, width, `exec ${execId}`);
+    await writeResizeMessage(path.join(execDir, 'ctl'), height, width, `exec ${execId}`);
   }
 
   async cleanup(containerId: string): Promise<void> {
@@ -342,36 +346,5 @@ export class ContainerRuntime {
       return;
     }
     await fs.rm(paths.bundleDir, { recursive: true, force: true });
-  }
-}
-
-function startFailure(prefix: string, error: unknown): Error {
-  const detail = error instanceof ConmonError ? error.detail : (error as Error).message;
-  const message = `${prefix}: ${detail}`;
-  // Docker reports a command that cannot run as an invalid request.
-  if (/executable file not found|no such file or directory|permission denied/i.test(detail)) {
-    return new InvalidArgumentError(message, { cause: error });
-  }
-  return new Error(message, { cause: error });
-}
-
-async function writeControlMessage(fifo: string, height: number, width: number, description: string): Promise<void> {
-  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0 || height > 65535 || width > 65535) {
-    throw new InvalidArgumentError(`resize ${description}: invalid size ${height}x${width}; height and width must be integers from 0 to 65535`);
-  }
-  let handle: fs.FileHandle;
-  try {
-    // Non-blocking, so a FIFO without a reader fails at once instead of hanging.
-    handle = await fs.open(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
-  } catch (error) {
-    if (hasErrorCode(error, 'ENOENT') || hasErrorCode(error, 'ENXIO')) {
-      throw new ConflictError(`resize ${description}: it is not running`, { cause: error });
-    }
-    throw error;
-  }
-  try {
-    await handle.write(`${RESIZE_MESSAGE_TYPE} ${height} ${width}\n`);
-  } finally {
-    await handle.close();
   }
 }

@@ -184,7 +184,7 @@ export function applyDockerDefaults(seccomp: OciSeccomp, capabilities: ReadonlyS
   syscalls.push({ names: unconditionallyDenied, action: 'SCMP_ACT_ERRNO', errnoRet: EPERM });
 
   if (!hasSysAdmin) {
-    // clone without namespace flags stays allowed; clone3 passes its flags in
+    // clone without namespace flags stays allowed. clone3 passes its flags in
     // memory that seccomp cannot inspect, so it fails with ENOSYS and C
     // libraries fall back to clone.
     const flagsIndex = platform.goArch === 's390x' ? 1 : 0;

@@ -12,7 +12,7 @@ export interface SecurityOptions {
   systemPathsUnconfined: boolean;
 }
 
-// Splits "key=value" or the older "key:value" form; the JSON of a profile contains both characters.
+// Splits "key=value" or the older "key:value" form at the first separator, because a profile's JSON contains both characters.
 function splitOption(option: string): [string, string | null] {
   const equals = option.indexOf('=');
   const colon = option.indexOf(':');

@@ -1,8 +1,8 @@
 // Resolves a container's --user value against the container's own
-// /etc/passwd and /etc/group, with Docker's rules: a numeric user that is not
-// in passwd runs with that uid and gid 0; a name must exist; an explicit
-// group replaces the primary group; without one, the user's memberships in
-// /etc/group become supplementary groups; --group-add adds more.
+// /etc/passwd and /etc/group, with Docker's rules. A numeric user that is not
+// in passwd runs with that uid and gid 0, while a user name must exist. An
+// explicit group replaces the primary group. Without one, the user's
+// memberships in /etc/group become supplementary groups. --group-add adds more.
 import fs from 'node:fs/promises';
 import { InvalidArgumentError, hasErrorCode } from '../../common/errors';
 import { resolveInRoot } from '../../common/scoped-path';
@@ -55,7 +55,7 @@ export function parseGroup(text: string): GroupEntry[] {
 }
 
 // Reads a file inside the container's root file system without following
-// links out of it; a missing file reads as empty, as in Docker.
+// links out of it. A missing file reads as empty, as in Docker.
 async function readInRoot(rootfs: string, file: string): Promise<string> {
   try {
     return await fs.readFile(await resolveInRoot(rootfs, file), 'utf8');
@@ -78,17 +78,17 @@ export function resolveUserFromFiles(passwdText: string, groupText: string, user
   const groupPart = separator >= 0 ? user.slice(separator + 1) : '';
 
   // An empty user means root, looked up by uid so that root's name and groups come from the image.
-  const wanted = userPart === '' ? '0' : userPart;
+  const requested = userPart === '' ? '0' : userPart;
   let entry: PasswdEntry | undefined;
   let uid: number;
   let gid = 0;
   let home = '/';
-  if (NUMERIC.test(wanted)) {
-    uid = parseId(wanted, 'user');
+  if (NUMERIC.test(requested)) {
+    uid = parseId(requested, 'user');
     entry = passwd.find((candidate) => candidate.uid === uid);
   } else {
-    entry = passwd.find((candidate) => candidate.name === wanted);
-    if (!entry) throw new InvalidArgumentError(`unable to find user ${wanted}: no matching entries in passwd file`);
+    entry = passwd.find((candidate) => candidate.name === requested);
+    if (!entry) throw new InvalidArgumentError(`unable to find user ${requested}: no matching entries in passwd file`);
     uid = entry.uid;
   }
   if (entry) {

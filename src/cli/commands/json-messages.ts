@@ -1,0 +1,56 @@
+// Prints the JSON message streams of pull, load and import: one JSON object
+// per line with "stream" (text to print as is), "status" (a progress line,
+// optionally for an "id") or "error" (the operation failed).
+import type { Readable, Writable } from 'node:stream';
+import { CliError } from '../command';
+
+interface JsonMessage {
+  stream?: string;
+  status?: string;
+  id?: string;
+  progress?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+  aux?: { ID?: string };
+}
+
+function printMessage(message: JsonMessage, output: Writable): void {
+  if (message.stream !== undefined) {
+    output.write(message.stream);
+    return;
+  }
+  if (message.status !== undefined) {
+    const prefix = message.id ? `${message.id}: ` : '';
+    const progress = message.progress ? ` ${message.progress}` : '';
+    output.write(`${prefix}${message.status}${progress}\n`);
+  }
+}
+
+// Reads the stream to its end, printing to output (null prints nothing); throws CliError on an error message.
+export async function displayJsonMessages(source: Readable, output: Writable | null): Promise<JsonMessage[]> {
+  const messages: JsonMessage[] = [];
+  let pending = '';
+  const handleLine = (line: string) => {
+    if (line.trim() === '') return;
+    let message: JsonMessage;
+    try {
+      message = JSON.parse(line) as JsonMessage;
+    } catch {
+      throw new CliError(`invalid message from the daemon: ${line}`);
+    }
+    messages.push(message);
+    if (message.error !== undefined || message.errorDetail?.message !== undefined) {
+      throw new CliError(message.errorDetail?.message ?? message.error ?? 'unknown error');
+    }
+    if (output) printMessage(message, output);
+  };
+
+  for await (const chunk of source) {
+    pending += (chunk as Buffer).toString('utf8');
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) handleLine(line);
+  }
+  handleLine(pending);
+  return messages;
+}
