@@ -14,12 +14,14 @@ import { ContainerStore } from '../container/store';
 import type { ContainerRecord, ContainerSpec } from '../container/types';
 import { ImageService } from '../image/service';
 import type { ImageRecord } from '../image/types';
-import { VolumeStore } from '../volume/store';
+import { VolumeStore, directorySize } from '../volume/store';
 import type { VolumeRecord } from '../volume/types';
 import { ContainerService } from './container-service';
 import { ContainerStreams } from './container-streams';
 import type {
   AttachOptions,
+  ContainerDetails,
+  ContainerSize,
   Engine,
   EngineInfo,
   ExecRecord,
@@ -145,9 +147,28 @@ export class BerthEngine implements Engine {
     return this.containers.find(idOrName);
   }
 
-  // IDs of the exec sessions of a container, for ContainerJSON.ExecIDs.
-  execIdsFor(containerId: string): string[] {
-    return this.execs.idsFor(containerId);
+  async containerDetails(idOrName: string): Promise<ContainerDetails> {
+    const record = this.containers.find(idOrName);
+    const paths = this.runtime.pathsFor(record.id);
+    let lowerDirs: string[] = [];
+    try {
+      lowerDirs = this.images.lowerLayers(record.imageId).absoluteLowerDirs;
+    } catch {
+      // The image was removed with force; the container keeps its mounted layers until it stops.
+    }
+    return { execIds: this.execs.idsFor(record.id), lowerDirs, upperDir: paths.upperDir, workDir: paths.workDir, mergedDir: paths.rootfsDir };
+  }
+
+  async containerSize(idOrName: string): Promise<ContainerSize> {
+    const record = this.containers.find(idOrName);
+    const sizeRw = await directorySize(this.runtime.pathsFor(record.id).upperDir);
+    let imageSize = 0;
+    try {
+      imageSize = this.images.resolve(record.imageId).size;
+    } catch {
+      // Image removed with force: only the writable layer counts.
+    }
+    return { sizeRw, sizeRootFs: sizeRw + imageSize };
   }
 
   startContainer(idOrName: string): Promise<void> {

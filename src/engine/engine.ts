@@ -99,6 +99,23 @@ export interface ProcessTable {
   processes: string[][];
 }
 
+// Facts about a container that its record does not hold, for inspect and ps -s.
+export interface ContainerDetails {
+  execIds: string[];
+  // The overlay directories, for GraphDriver.Data.
+  lowerDirs: string[];
+  upperDir: string;
+  workDir: string;
+  mergedDir: string;
+}
+
+export interface ContainerSize {
+  // Bytes written to the container's writable layer.
+  sizeRw: number;
+  // sizeRw plus the image's size.
+  sizeRootFs: number;
+}
+
 export interface EngineInfo {
   id: string;
   name: string;
@@ -151,6 +168,8 @@ export interface Engine {
   attachContainer(idOrName: string, options: AttachOptions): Promise<StdioSession>;
   resizeContainer(idOrName: string, height: number, width: number): Promise<void>;
   topContainer(idOrName: string, psArgs: string): Promise<ProcessTable>;
+  containerDetails(idOrName: string): Promise<ContainerDetails>;
+  containerSize(idOrName: string): Promise<ContainerSize>;
 
   createExec(idOrName: string, spec: ExecSpec): Promise<string>;
   // Starts an exec session; returns null when detached.

@@ -139,7 +139,7 @@ async function collectManifests(
 }
 
 // Docker and containerd name an image in an OCI layout with one of two
-// annotations; a bare tag ("latest") names no repository and is not used.
+// annotations. A bare tag ("latest") names no repository, so it is not used.
 function referenceFromAnnotations(annotations: Record<string, string> | undefined): string | null {
   const containerdName = annotations?.['io.containerd.image.name'];
   if (containerdName) return normalizeTag(containerdName);

@@ -1,5 +1,4 @@
-// Decides what `docker rmi` does, following Docker's rules (daemon/images
-// image_delete.go in Docker 20 to 27):
+// Decides what `docker rmi` does, following Docker's behaviour:
 //
 // - By name: the reference is untagged. When it was the last tag of its
 //   repository, digest references of that repository go too. The image is
@@ -14,7 +13,7 @@ import { shortId } from '../common/ids';
 import { familiarize, isDigestReference, parseReference, repositoryName } from './reference';
 
 export interface RemovalRequest {
-  // What the user typed, for messages.
+  // The user's input, quoted in messages.
   input: string;
   imageId: string;
   // The normalized reference the input named, or null when the input was an ID or ID prefix.

@@ -9,9 +9,9 @@
 // hard links whose target is outside the root or behind a symlink, and
 // unsupported entry types. Absolute names are taken relative to the root,
 // and a symlink in a parent path is followed inside the root (RootResolver).
-// Skipping instead of rejecting the whole layer keeps the rest of a layer
-// usable; the diff ID still covers the whole tar, so the layer's identity is
-// unaffected.
+// Skipping instead of rejecting the whole layer keeps the rest of the layer
+// usable. The diff ID still covers the whole tar, so the layer's identity
+// does not change.
 //
 // Every call is synchronous: these are short system calls on the hot path of
 // an unpack, and the promise round trip of fs/promises per call would cost
@@ -273,7 +273,9 @@ export class LayerWriter {
   private createNode(relative: string, header: Header): void {
     const absolute = this.resolver.absolute(relative);
     const metadata = entryMetadata(header);
-    const typeBits = header.type === 'fifo' ? S_IFIFO : header.type === 'block-device' ? S_IFBLK : S_IFCHR;
+    let typeBits = S_IFCHR;
+    if (header.type === 'fifo') typeBits = S_IFIFO;
+    if (header.type === 'block-device') typeBits = S_IFBLK;
     this.withReplace(absolute, () => nativeSys().mknod(absolute, typeBits | metadata.mode, header.devmajor ?? 0, header.devminor ?? 0));
     fs.lchownSync(absolute, metadata.uid, metadata.gid);
     // mknod applies the umask, so the mode is set again.

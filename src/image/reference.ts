@@ -1,5 +1,5 @@
 // Image references as Docker parses them (the grammar of the distribution
-// project's "reference" package, which Docker 20 to 27 use): an optional
+// project's "reference" package, which Docker uses): an optional
 // registry host with port, a lowercase repository path, an optional tag and an
 // optional digest. Names are stored normalized ("docker.io/library/busybox:latest")
 // and shown in the familiar form ("busybox:latest").

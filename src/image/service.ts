@@ -1,4 +1,4 @@
-// The image store as the engine sees it: resolve, tag, remove, load, import
+// The image store facade that the engine calls: resolve, tag, remove, load, import
 // and the lower layers of a container's overlay mount. Storage is split into
 // the content store (configs, manifests), the layer store (unpacked layers)
 // and the metadata store (image records and references); this class orders
@@ -215,8 +215,8 @@ export class ImageService {
 
   // Stores the config (and manifest) blobs and the image record, then moves
   // the references to the image. Called with every layer committed and
-  // pinned; runs under the metadata lock so that a removal's garbage
-  // collection never sees the new blobs without their image.
+  // pinned. Runs under the metadata lock, so a removal's garbage collection
+  // cannot delete the new blobs before the image record that uses them exists.
   private async commitImage(image: ArchiveImage, config: ImageConfig, onLoaded: (message: string) => void): Promise<void> {
     const id = image.configDigest;
     const references = image.references;

@@ -100,11 +100,12 @@ export class VolumeStore {
   // Returns the bytes a volume's directory holds (file sizes, hard links counted once).
   async size(name: string): Promise<number> {
     const record = this.get(name);
-    return directorySize(record.mountpoint, new Set());
+    return directorySize(record.mountpoint);
   }
 }
 
-async function directorySize(directory: string, seen: Set<string>): Promise<number> {
+// Returns the bytes of the files under a directory, counting hard links once; 0 when it does not exist.
+export async function directorySize(directory: string, seen = new Set<string>()): Promise<number> {
   let total = 0;
   let entries;
   try {

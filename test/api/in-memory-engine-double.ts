@@ -15,6 +15,8 @@ import type {
   LogOptions,
   OutputChunk,
   ProcessTable,
+  ContainerDetails,
+  ContainerSize,
   RemoveImageResult,
   StdioSession,
   WaitCondition,
@@ -306,6 +308,16 @@ export class InMemoryEngineDouble implements Engine {
   async topContainer(idOrName: string, psArgs: string): Promise<ProcessTable> {
     this.record('topContainer', idOrName, psArgs);
     return { titles: ['PID', 'CMD'], processes: [['1', 'sleep 100']] };
+  }
+
+  async containerDetails(idOrName: string): Promise<ContainerDetails> {
+    this.record('containerDetails', idOrName);
+    return { execIds: [], lowerDirs: ['/store/l/A'], upperDir: '/store/upper', workDir: '/store/work', mergedDir: '/store/merged' };
+  }
+
+  async containerSize(idOrName: string): Promise<ContainerSize> {
+    this.record('containerSize', idOrName);
+    return { sizeRw: 0, sizeRootFs: 0 };
   }
 
   async createExec(idOrName: string, spec: ExecSpec): Promise<string> {

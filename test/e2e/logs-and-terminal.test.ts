@@ -28,8 +28,10 @@ test('logs keep a last line without newline', async () => {
   const followed = await docker(daemon, ['logs', '-f', id]);
   assert.equal(followed.stdout, 'first\nsecond\n\nlast');
 
-  const tail = await docker(daemon, ['logs', '--tail', '1', id]);
+  // --tail counts lines of both streams together, as Docker does.
+  const tail = await docker(daemon, ['logs', '--tail', '2', id]);
   assert.equal(tail.stdout, 'last');
+  assert.equal(tail.stderr, 'err-no-newline');
   await docker(daemon, ['rm', id]);
 });
 
@@ -37,7 +39,8 @@ test('exec -t gets the terminal size and resizes', async () => {
   const started = await docker(daemon, ['run', '-d', '--name', 'sized', 'busybox', 'sleep', '100']);
   assert.equal(started.exitCode, 0, started.stderr);
 
-  const script = 'stty rows 50 cols 200; (sleep 1.5; stty rows 30 cols 100) & docker exec -it sized sh -c "stty size; sleep 3; stty size"';
+  // sh -c gives background jobs /dev/null as stdin, so the resize names the terminal explicitly.
+  const script = 'stty rows 50 cols 200; (sleep 1.5; stty rows 30 cols 100 < /dev/tty) & docker exec -it sized sh -c "stty size; sleep 3; stty size"';
   const result = await runCommand('script', ['-qec', script, '/dev/null'], daemon.env);
   assert.equal(result.exitCode, 0, result.stdout);
   const sizes = result.stdout.split(/\r?\n/).filter((line) => /^\d+ \d+$/.test(line.trim()));

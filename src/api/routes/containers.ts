@@ -19,21 +19,10 @@ import type { Router } from '../router';
 import { containerInspectShape, containerSummaryShape, type ContainerSize } from '../shapes/container';
 import { versionBelow } from '../version';
 
-// An engine may report a container's disk use; the Engine interface does not require it yet.
-interface ContainerSizeReporter {
-  containerSize(idOrName: string): Promise<ContainerSize>;
-}
-
-function sizeReporter(engine: Engine): ContainerSizeReporter | null {
-  const candidate = engine as Partial<ContainerSizeReporter>;
-  return typeof candidate.containerSize === 'function' ? (candidate as ContainerSizeReporter) : null;
-}
-
-// Returns the container's size when the client asked for it (size=1) and the engine can tell.
+// Returns the container's size when the client asked for it (size=1).
 async function containerSize(services: ApiServices, request: ApiRequest, id: string): Promise<ContainerSize | null> {
   if (!queryBool(request.query, 'size')) return null;
-  const reporter = sizeReporter(services.engine);
-  return reporter ? reporter.containerSize(id) : null;
+  return services.engine.containerSize(id);
 }
 
 // Returns the runtime config of the container's image, or null when the image was removed since.
@@ -118,7 +107,8 @@ async function inspectContainer(request: ApiRequest, reply: Reply, services: Api
   const record = await services.engine.getContainer(request.params.id);
   const image = await imageRuntimeConfig(services, record);
   const size = await containerSize(services, request, record.id);
-  reply.json(200, containerInspectShape(record, { apiVersion: request.apiVersion, image, size }));
+  const details = await services.engine.containerDetails(record.id);
+  reply.json(200, containerInspectShape(record, { apiVersion: request.apiVersion, image, size, details }));
 }
 
 async function startContainer(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {

@@ -1,16 +1,14 @@
 // ContainerJSON (GET /containers/{id}/json) and ContainerSummary
 // (GET /containers/json) built from the engine's ContainerRecord.
 import type { ContainerRecord, ResolvedMount } from '../../container/types';
+import type { ContainerDetails, ContainerSize } from '../../engine/engine';
 import type { ImageRuntimeConfig } from '../../image/types';
 import { containerConfigShape } from './container-config';
 import { hostConfigShape } from './host-config';
 import { containerNetworkName, containerNetworks, networkSettingsShape } from './network';
 import { containerStatusText } from './status';
 
-export interface ContainerSize {
-  sizeRw: number;
-  sizeRootFs: number;
-}
+export type { ContainerSize };
 
 export function containerName(record: ContainerRecord): string {
   return record.name.startsWith('/') ? record.name : `/${record.name}`;
@@ -50,6 +48,7 @@ export interface InspectOptions {
   // The image's runtime config, for the merged Config; null when the image is gone.
   image: ImageRuntimeConfig | null;
   size: ContainerSize | null;
+  details: ContainerDetails;
 }
 
 export function containerInspectShape(record: ContainerRecord, options: InspectOptions): Record<string, unknown> {
@@ -71,11 +70,17 @@ export function containerInspectShape(record: ContainerRecord, options: InspectO
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    // NOTE: the engine does not list a container's exec sessions yet.
-    ExecIDs: null,
+    ExecIDs: options.details.execIds.length > 0 ? options.details.execIds : null,
     HostConfig: hostConfigShape(record),
-    // NOTE: the engine does not report its overlay directories, so Data stays empty.
-    GraphDriver: { Data: {}, Name: record.driver },
+    GraphDriver: {
+      Data: {
+        LowerDir: options.details.lowerDirs.join(':'),
+        MergedDir: options.details.mergedDir,
+        UpperDir: options.details.upperDir,
+        WorkDir: options.details.workDir,
+      },
+      Name: record.driver,
+    },
   };
   if (options.size) {
     shape.SizeRw = options.size.sizeRw;

@@ -33,8 +33,11 @@ export interface CollectedExit {
   finishedAt: string;
 }
 
-// conmon's --log-level values for the daemon's levels.
-const CONMON_LOG_LEVELS: Record<string, string> = { trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', error: 'error', fatal: 'error', silent: 'error' };
+// conmon prints its messages to stderr, and between its fork and the exec of
+// runc that stderr is the container's or exec session's stderr pipe. Debug
+// lines would end up in the process's output, so conmon logs errors only,
+// whatever the daemon's level.
+const CONMON_LOG_LEVEL = 'error';
 
 export class ContainerRuntime {
   private readonly logger: Logger;
@@ -116,7 +119,7 @@ export class ContainerRuntime {
       '-l', record.logDriver === 'none' ? 'none' : `k8s-file:${record.logPath}`,
       '--exit-dir', this.stores.exits,
       '--socket-dir-path', this.stores.conmonSockets,
-      '--log-level', CONMON_LOG_LEVELS[this.config.logLevel] ?? 'error',
+      '--log-level', CONMON_LOG_LEVEL,
     ];
     // With a TTY the terminal carries stdin too.
     if (record.spec.tty) args.push('-t');
@@ -318,7 +321,7 @@ export class ContainerRuntime {
       runtimeGlobalArgs: this.runc.globalArgs(),
       socketsDir: this.stores.conmonSockets,
       monitorCgroups: this.monitorCgroups,
-      conmonLogLevel: CONMON_LOG_LEVELS[this.config.logLevel] ?? 'error',
+      conmonLogLevel: CONMON_LOG_LEVEL,
       logger: this.logger,
     };
     const started = await startExec(environment, record, execId, spec, consoleSize, detach, { bundleDir: paths.bundleDir, rootfsDir: paths.rootfsDir, execDir }, finish);
