@@ -82,6 +82,7 @@ export class BerthEngine implements Engine {
 
   shutdown(): void {
     this.containers.shutdown();
+    this.runtime.close();
   }
 
   async info(): Promise<EngineInfo> {
