@@ -1,8 +1,9 @@
 // Command-line flag parsing with the rules of spf13/pflag, which the docker
-// CLI uses: "--name value" and "--name=value", combined short flags ("-itd"),
-// a short flag's value attached ("-eX", "-e=X") or separate ("-e X"),
-// booleans that take a value only after "=", repeatable list flags, and "--"
-// ending the flags. Messages match pflag's, because scripts compare them.
+// CLI uses. It accepts "--name value" and "--name=value", combined short
+// flags ("-itd"), and a short flag's value attached ("-eX", "-e=X") or
+// separate ("-e X"). Booleans take a value only after "=", list flags
+// repeat, and "--" ends the flags. Messages match pflag's, because scripts
+// compare them.
 
 export type FlagKind = 'bool' | 'string' | 'int' | 'list';
 

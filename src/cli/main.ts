@@ -79,8 +79,8 @@ function describeError(error: unknown, host: DaemonHost | null, debug: boolean):
   if (error instanceof DaemonUnreachableError) {
     return { message: host ? cannotConnectMessage(host) : error.message, exitCode: 1 };
   }
-  const message = error instanceof Error ? (debug ? (error.stack ?? error.message) : error.message) : String(error);
-  return { message, exitCode: 1 };
+  if (!(error instanceof Error)) return { message: String(error), exitCode: 1 };
+  return { message: debug ? (error.stack ?? error.message) : error.message, exitCode: 1 };
 }
 
 export async function main(argv: string[], streams: Streams, environment: NodeJS.ProcessEnv = process.env): Promise<number> {

@@ -1,6 +1,6 @@
 // The local terminal during -t sessions: raw mode on stdin, the size of
 // stdout, resize notifications, and the detach key sequence (ctrl-p ctrl-q
-// unless --detach-keys says otherwise).
+// unless --detach-keys sets another).
 import { spawnSync } from 'node:child_process';
 import type { Streams } from './command';
 

@@ -6,6 +6,7 @@
 // and restart policies decide which start again.
 import type { Logger } from '../common/logger';
 import type { ContainerRuntime } from '../container/runtime';
+import { isActive } from '../container/state-machine';
 import type { ContainerStore } from '../container/store';
 import type { ContainerService } from './container-service';
 
@@ -31,6 +32,8 @@ export async function recoverContainers(service: ContainerService, store: Contai
         continue;
       }
       await service.locks.run(record.id, async () => {
+        // The exit watcher may have recorded this exit already, from the exit file conmon wrote.
+        if (!isActive(record.state.status)) return;
         const exit = await runtime.collectExit(record.id);
         if (exit) {
           logger.info({ container: record.id, exitCode: exit.exitCode }, 'container exited while berthd was down');

@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import type { Header } from 'tar-stream';
 import type { Logger } from '../common/logger';
 import { hasErrorCode } from '../common/errors';
-import { nativeSys, S_IFCHR, type NativeSys } from '../sys/native';
+import { nativeSys, S_IFCHR } from '../sys/native';
 import { RootResolver, UnsafeEntryError, cleanEntryPath } from './root-resolver';
 import { entryXattrs } from './pax-xattrs';
 
@@ -50,11 +50,6 @@ export interface OpenFile {
   relative: string;
   header: Header;
 }
-
-// native/berth_sys.c's writeFile, which the NativeSys interface does not list yet.
-type FileWriter = Pick<NativeSys, 'lsetxattr'> & {
-  writeFile(path: string, chunks: Buffer[], uid: number, gid: number, mode: number, atime: number, mtime: number): void;
-};
 
 interface EntryMetadata {
   uid: number;
@@ -179,7 +174,7 @@ export class LayerWriter {
   // than the system calls themselves.
   private writeSmallFile(file: OpenFile, metadata: EntryMetadata): void {
     const absolute = this.resolver.absolute(file.relative);
-    const write = () => (nativeSys() as NativeSys & FileWriter).writeFile(absolute, file.chunks, metadata.uid, metadata.gid, metadata.mode, metadata.atime, metadata.mtime);
+    const write = () => nativeSys().writeFile(absolute, file.chunks, metadata.uid, metadata.gid, metadata.mode, metadata.atime, metadata.mtime);
     try {
       this.withReplace(absolute, write);
       // Attributes last: the owner change inside writeFile would clear a file capability.

@@ -2,6 +2,8 @@
 // mount, mknod, extended attribute or SOCK_SEQPACKET calls, and the engine
 // needs them on hot paths (every container start and every layer unpack), so
 // they come from a small N-API addon instead of spawned helper programs.
+// The addon's readiness watches (watchFd and friends) are typed in
+// src/container/runtime/fd-watch.ts, their only user.
 import path from 'node:path';
 
 export interface NativeSys {
@@ -13,6 +15,8 @@ export interface NativeSys {
   llistxattr(path: string): string[];
   connectSeqpacket(path: string): number;
   shutdownWrite(fd: number): void;
+  // Creates a new file (O_EXCL|O_NOFOLLOW), writes the chunks, then sets owner, mode and times (seconds) in one call.
+  writeFile(path: string, chunks: Buffer[], uid: number, gid: number, mode: number, atime: number, mtime: number): void;
 }
 
 // Mount flags from <sys/mount.h>.

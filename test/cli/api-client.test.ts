@@ -42,7 +42,7 @@ before(async () => {
   server.on('upgrade', (request: http.IncomingMessage, socket: Duplex) => {
     seen.push(`UPGRADE ${request.url} ${request.headers.connection} ${request.headers.upgrade}`);
     socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
-    // Echo stdin back as stdout frames until the client half-closes, then say goodbye on stderr.
+    // Echo stdin back as stdout frames until the client half-closes, then end with one stderr frame.
     socket.on('data', (chunk: Buffer) => socket.write(encodeFrame(1, chunk)));
     socket.on('end', () => socket.end(encodeFrame(2, 'bye\n')));
   });

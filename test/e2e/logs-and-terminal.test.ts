@@ -43,7 +43,7 @@ test('exec -t gets the terminal size and resizes', async () => {
   const script = 'stty rows 50 cols 200; (sleep 1.5; stty rows 30 cols 100 < /dev/tty) & docker exec -it sized sh -c "stty size; sleep 3; stty size"';
   const result = await runCommand('script', ['-qec', script, '/dev/null'], daemon.env);
   assert.equal(result.exitCode, 0, result.stdout);
-  const sizes = result.stdout.split(/\r?\n/).filter((line) => /^\d+ \d+$/.test(line.trim()));
-  assert.deepEqual(sizes.map((line) => line.trim()), ['50 200', '30 100']);
+  const sizes = result.stdout.match(/\d+ \d+(?=\r?\n)/g);
+  assert.deepEqual(sizes, ['50 200', '30 100'], `output: ${JSON.stringify(result.stdout)}`);
   await docker(daemon, ['rm', '-f', 'sized']);
 });

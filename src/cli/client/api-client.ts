@@ -31,7 +31,10 @@ export function encodeQuery(query: Record<string, QueryValue> | undefined): stri
   for (const key of Object.keys(query).sort()) {
     const value = query[key];
     if (value === undefined || value === null) continue;
-    const texts = Array.isArray(value) ? value : [typeof value === 'boolean' ? (value ? '1' : '0') : String(value)];
+    let texts: string[];
+    if (Array.isArray(value)) texts = value;
+    else if (typeof value === 'boolean') texts = [value ? '1' : '0'];
+    else texts = [String(value)];
     for (const text of texts) parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(text)}`);
   }
   return parts.length > 0 ? `?${parts.join('&')}` : '';

@@ -1,7 +1,7 @@
 // Errors of the API client: the daemon's error responses and an unreachable socket.
 import http from 'node:http';
 
-// The daemon answered with an error status. The message reads as docker prints it.
+// The daemon returned an error status. The message reads as docker prints it.
 export class ApiError extends Error {
   constructor(
     readonly status: number,

@@ -1,6 +1,6 @@
-// Starts berthd when the CLI finds no daemon on its socket: the compiled
-// berthd script next to this CLI runs detached under the same Node.js, with
-// the CLI's environment (so BERTH_* settings carry over) and its output in
+// Starts berthd when the CLI finds no daemon on its socket. The compiled
+// berthd script next to this CLI runs detached under the same Node.js with
+// the CLI's environment, so BERTH_* settings carry over. Its output goes to
 // berthd.log under the instance's run root.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,7 +24,7 @@ export interface AutostartResult {
   logFile: string;
 }
 
-// Spawns berthd and waits until /_ping answers on the host's socket.
+// Spawns berthd and waits until /_ping succeeds on the host's socket.
 export async function startDaemon(host: DaemonHost, environment: NodeJS.ProcessEnv, timeoutMs = AUTOSTART_TIMEOUT_MS): Promise<AutostartResult> {
   const config = loadConfig(environment);
   const script = berthdScriptPath();
@@ -66,7 +66,7 @@ export async function startDaemon(host: DaemonHost, environment: NodeJS.ProcessE
     }
 
     if (Date.now() > deadline) {
-      throw new AutostartError(`berthd did not answer on ${host.url} within ${Math.round(timeoutMs / 1000)} seconds; see its log at ${logFile}`);
+      throw new AutostartError(`berthd did not respond on ${host.url} within ${Math.round(timeoutMs / 1000)} seconds; see its log at ${logFile}`);
     }
   }
 }

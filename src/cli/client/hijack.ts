@@ -1,6 +1,6 @@
-// Hijacked connections for attach and exec start: the request carries
-// "Connection: Upgrade" and "Upgrade: tcp"; after the daemon's 101 response
-// the socket is a raw two-way byte stream (stdin one way, output the other).
+// Hijacked connections for attach and exec start. The request carries
+// "Connection: Upgrade" and "Upgrade: tcp". After the daemon's 101 response
+// the socket is a raw two-way byte stream: stdin one way, output the other.
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -11,7 +11,7 @@ export interface HijackedStream {
   readonly output: Readable;
   // Sends bytes to the process's stdin; returns false when the caller should wait for 'drain' on output.
   write(data: Buffer): boolean;
-  // Ends our direction (the process sees end of file on stdin) while output keeps flowing.
+  // Half-closes the socket so the process reads end of file on stdin, while output keeps flowing.
   closeWrite(): void;
   close(): void;
 }
@@ -37,7 +37,7 @@ class UpgradedSocket implements HijackedStream {
   }
 }
 
-// A daemon that answers 200 without upgrading still streams output on the response; stdin cannot be sent.
+// A daemon that replies 200 without upgrading still streams output on the response, but stdin cannot be sent.
 class PlainResponse implements HijackedStream {
   constructor(private readonly response: http.IncomingMessage) {}
 

@@ -48,7 +48,8 @@ async function attachAndWait(context: CommandContext, client: ApiClient, plan: A
     session.catch(() => undefined);
 
     // start -a waits for the next exit (or removal with --rm); attach waits until the container is not running.
-    const condition = plan.start ? (container.HostConfig.AutoRemove ? 'removed' : 'next-exit') : 'not-running';
+    let condition = 'not-running';
+    if (plan.start) condition = container.HostConfig.AutoRemove ? 'removed' : 'next-exit';
     const wait = await client.stream('POST', `${path}/wait`, { query: { condition } });
     const chunks: Buffer[] = [];
     const waitBody = (async () => {

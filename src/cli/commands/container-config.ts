@@ -1,7 +1,7 @@
 // Builds the body of POST /containers/create from run/create options, in the
 // shape the docker CLI sends: Config fields, then HostConfig and
-// NetworkingConfig, with the same zero values so the daemon sees the same
-// request from either client.
+// NetworkingConfig, with the same zero values so the daemon receives the
+// same request from either client.
 import path from 'node:path';
 import type { FlagValues } from '../flags';
 import { parseRamBytes } from '../format/units';

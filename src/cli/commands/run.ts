@@ -46,7 +46,7 @@ async function pullImage(client: ApiClient, imageText: string, platform: string,
   await displayJsonMessages(response, output);
 }
 
-// Creates the container, pulling its image first when --pull asks for it; returns the ID.
+// Creates the container, pulling its image first when --pull requires it, and returns the ID.
 async function createContainer(context: CommandContext, flags: FlagValues, args: string[], options: Omit<CreateRequestOptions, 'environment'>): Promise<string> {
   const pull = flags.string('pull');
   if (!PULL_POLICIES.includes(pull)) throw new OptionError(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);

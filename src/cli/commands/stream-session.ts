@@ -1,7 +1,7 @@
 // Connects the local stdin, stdout and stderr to a hijacked attach or exec
-// connection, as docker's hijacked-stream handling does: output is copied
-// (demultiplexed without a TTY), stdin is forwarded and half-closed at its
-// end, and on a TTY the detach key sequence ends the session early.
+// connection, as docker's hijacked-stream handling does. Output is copied,
+// and demultiplexed when there is no TTY. Stdin is forwarded and half-closed
+// at its end. On a TTY the detach key sequence ends the session early.
 import type { ApiClient } from '../client/api-client';
 import type { HijackedStream } from '../client/hijack';
 import { copyRaw, demultiplex } from '../client/stdcopy';

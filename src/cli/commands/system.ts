@@ -160,6 +160,20 @@ function line(lines: string[], indent: number, label: string, value: unknown): v
   lines.push(`${' '.repeat(indent)}${label}: ${value === undefined || value === null ? '' : String(value)}`);
 }
 
+function securityLines(options: string[] | null | undefined): string[] {
+  if (!options || options.length === 0) return [];
+  const lines = [' Security Options:'];
+  for (const option of options) {
+    // Each option reads "name=seccomp,profile=builtin": the name on its own line, the rest indented below it.
+    const fields = Object.fromEntries(option.split(',').map((pair) => pair.split('=') as [string, string]));
+    lines.push(`  ${fields.name ?? option}`);
+    for (const [key, value] of Object.entries(fields)) {
+      if (key !== 'name') lines.push(`   ${key.charAt(0).toUpperCase()}${key.slice(1)}: ${value}`);
+    }
+  }
+  return lines;
+}
+
 // Renders the Server section the way docker info prints it, for the fields the daemon reports.
 export function renderServerInfo(info: Info): string[] {
   const lines: string[] = ['Server:'];
@@ -169,6 +183,7 @@ export function renderServerInfo(info: Info): string[] {
   line(lines, 2, 'Stopped', info.ContainersStopped);
   line(lines, 1, 'Images', info.Images);
   line(lines, 1, 'Server Version', info.ServerVersion);
+
   line(lines, 1, 'Storage Driver', info.Driver);
   for (const [key, value] of info.DriverStatus ?? []) line(lines, 2, key, value);
   line(lines, 1, 'Logging Driver', info.LoggingDriver);
@@ -181,6 +196,7 @@ export function renderServerInfo(info: Info): string[] {
       if (plugins && plugins.length > 0) line(lines, 2, kind, plugins.join(' '));
     }
   }
+
   const swarm = info.Swarm as { LocalNodeState?: string } | undefined;
   if (swarm?.LocalNodeState) line(lines, 1, 'Swarm', swarm.LocalNodeState);
   if (info.Runtimes) line(lines, 1, 'Runtimes', Object.keys(info.Runtimes).sort().join(' '));
@@ -190,16 +206,8 @@ export function renderServerInfo(info: Info): string[] {
     const commit = info[key] as { ID?: string } | undefined;
     if (commit) line(lines, 1, label, commit.ID);
   }
-  if (info.SecurityOptions && info.SecurityOptions.length > 0) {
-    lines.push(' Security Options:');
-    for (const option of info.SecurityOptions) {
-      const fields = Object.fromEntries(option.split(',').map((pair) => pair.split('=') as [string, string]));
-      lines.push(`  ${fields.name ?? option}`);
-      for (const [key, value] of Object.entries(fields)) {
-        if (key !== 'name') lines.push(`   ${key.charAt(0).toUpperCase()}${key.slice(1)}: ${value}`);
-      }
-    }
-  }
+  lines.push(...securityLines(info.SecurityOptions));
+
   line(lines, 1, 'Kernel Version', info.KernelVersion);
   line(lines, 1, 'Operating System', info.OperatingSystem);
   line(lines, 1, 'OSType', info.OSType);
@@ -210,6 +218,7 @@ export function renderServerInfo(info: Info): string[] {
   line(lines, 1, 'ID', info.ID);
   // Named after the API field, as docker prints it, so scripts that read it keep working.
   line(lines, 1, 'Docker Root Dir', info.DockerRootDir);
+
   line(lines, 1, 'Debug Mode', info.Debug ?? false);
   if (info.Debug) {
     line(lines, 2, 'File Descriptors', info.NFd ?? 0);

@@ -83,7 +83,8 @@ function comparePorts(a: ApiPort, b: ApiPort): number {
   const ipB = b.IP ?? '';
   if (ipA !== ipB) return ipA < ipB ? -1 : 1;
   if ((a.PublicPort ?? 0) !== (b.PublicPort ?? 0)) return (a.PublicPort ?? 0) - (b.PublicPort ?? 0);
-  return a.Type < b.Type ? -1 : a.Type > b.Type ? 1 : 0;
+  if (a.Type === b.Type) return 0;
+  return a.Type < b.Type ? -1 : 1;
 }
 
 // Formats ports as docker ps does: consecutive exposed ports grouped into

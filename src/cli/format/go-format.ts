@@ -166,7 +166,8 @@ function formatOne(verb: string, value: unknown, directive: Directive): string {
     case 'o':
     case 'x':
     case 'X': {
-      const radix = verb === 'b' ? 2 : verb === 'o' ? 8 : 16;
+      const RADIXES: Record<string, number> = { b: 2, o: 8, x: 16, X: 16 };
+      const radix = RADIXES[verb];
       let text: string;
       if (typeof value === 'number' && Number.isInteger(value)) text = value.toString(radix);
       else if (typeof value === 'string' && radix === 16) text = Buffer.from(value).toString('hex');

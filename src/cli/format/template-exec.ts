@@ -19,7 +19,7 @@ export interface TemplateStruct {
 }
 
 // Objects that resolve fields themselves, such as the header row of a table,
-// which answers any field with its column title.
+// which returns its column title for any field.
 export interface DynamicFields {
   templateField(name: string, args: unknown[]): unknown;
 }

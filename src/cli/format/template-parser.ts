@@ -265,6 +265,8 @@ function describe(token: Token): string {
   return `"${token.value}"`;
 }
 
+// Number of hex digits after \x, \u and \U.
+const HEX_DIGITS: Record<string, number> = { x: 2, u: 4, U: 8 };
 const SIMPLE_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"', "'": "'" };
 
 // Decodes a Go string or rune literal: "..." with escapes, `...` raw, or 'c'.
@@ -284,7 +286,7 @@ export function unquote(literal: string): string {
     if (escape in SIMPLE_ESCAPES) {
       result += SIMPLE_ESCAPES[escape];
     } else if (escape === 'x' || escape === 'u' || escape === 'U') {
-      const length = escape === 'x' ? 2 : escape === 'u' ? 4 : 8;
+      const length = HEX_DIGITS[escape];
       const code = parseInt(body.slice(i + 1, i + 1 + length), 16);
       if (Number.isNaN(code)) throw new TemplateSyntaxError(`template: invalid escape in ${literal}`);
       result += escape === 'x' ? Buffer.from([code]).toString('latin1') : String.fromCodePoint(code);
