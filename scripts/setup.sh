@@ -13,8 +13,9 @@ fi
 packages=(
   runc conmon tini golang-github-containers-common   # runtime, monitor, --init, seccomp profile
   umoci skopeo busybox-static                        # building the starter image
-  attr zstd procps iproute2 util-linux               # tools the engine and tests call
+  attr zstd procps iproute2 util-linux iptables      # tools the engine and tests call
   python3 make g++                                   # node-gyp for the native addon
+  docker-registry apache2-utils                      # test registries and htpasswd for the distribution tests
 )
 missing=()
 for package in "${packages[@]}"; do

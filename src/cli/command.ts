@@ -104,7 +104,8 @@ export function renderCommandHelp(command: Command, commandPath: string): string
 }
 
 export function renderGroupHelp(group: CommandGroup, groupPath: string): string {
-  const width = Math.max(...group.listed.map((name) => name.length)) + 2;
-  const lines = group.listed.map((name) => `  ${name.padEnd(width)}${group.commands.get(name)?.summary ?? ''}`);
-  return `\nUsage:  ${groupPath} COMMAND\n\n${group.summary}\n\nCommands:\n${lines.join('\n')}\n\nRun '${groupPath} COMMAND --help' for more information on a command.\n`;
+  // Names are padded to at least 11 characters, as cobra lays out docker's command lists.
+  const width = Math.max(11, ...group.listed.map((name) => name.length));
+  const lines = group.listed.map((name) => `  ${name.padEnd(width)} ${group.commands.get(name)?.summary ?? ''}`);
+  return `Usage:  ${groupPath} COMMAND\n\n${group.summary}\n\nCommands:\n${lines.join('\n')}\n\nRun '${groupPath} COMMAND --help' for more information on a command.\n`;
 }

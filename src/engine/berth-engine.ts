@@ -13,6 +13,8 @@ import { isActive } from '../container/state-machine';
 import { ContainerStore } from '../container/store';
 import type { ContainerRecord, ContainerSpec } from '../container/types';
 import { ImageService } from '../image/service';
+import { parseRegistryAuth } from '../image/distribution/auth';
+import { certsDirectoriesFromEnvironment } from '../image/distribution/endpoints';
 import type { ImageRecord } from '../image/types';
 import { VolumeStore, directorySize } from '../volume/store';
 import type { VolumeRecord } from '../volume/types';
@@ -133,6 +135,24 @@ export class BerthEngine implements Engine {
 
   async importImage(archive: Readable, options: { reference: string | null; changes: string[]; message: string }): Promise<string> {
     return this.images.importRootfs(archive, options);
+  }
+
+  async pullImage(reference: string, options: { registryAuth: string | null; platform: string | null }, onProgress: (message: object) => void): Promise<void> {
+    await this.images.pull(
+      reference,
+      {
+        credentials: parseRegistryAuth(options.registryAuth),
+        platform: options.platform,
+        registry: this.config.registry,
+        certsDirectories: certsDirectoriesFromEnvironment(),
+      },
+      onProgress,
+    );
+  }
+
+  async pushImage(name: string, options: { tag: string | null; registryAuth: string | null }, onProgress: (message: object) => void): Promise<void> {
+    const pushOptions = { credentials: parseRegistryAuth(options.registryAuth), registry: this.config.registry, certsDirectories: certsDirectoriesFromEnvironment() };
+    await this.images.push(name, options.tag, pushOptions, onProgress);
   }
 
   createContainer(spec: ContainerSpec): Promise<{ id: string; warnings: string[] }> {

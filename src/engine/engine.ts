@@ -150,6 +150,11 @@ export interface Engine {
   loadImages(archive: Readable, onLoaded: (message: string) => void): Promise<void>;
   // Turns a root filesystem tar into a one-layer image; returns its ID.
   importImage(archive: Readable, options: { reference: string | null; changes: string[]; message: string }): Promise<string>;
+  // Pulls an image from a registry. registryAuth is the X-Registry-Auth header as sent; platform is
+  // "os/arch[/variant]" or null for the host's. onProgress receives Docker's JSON progress messages.
+  pullImage(reference: string, options: { registryAuth: string | null; platform: string | null }, onProgress: (message: object) => void): Promise<void>;
+  // Pushes a repository's tag, or all its tags when tag is null, with Docker's JSON progress messages.
+  pushImage(name: string, options: { tag: string | null; registryAuth: string | null }, onProgress: (message: object) => void): Promise<void>;
 
   createContainer(spec: ContainerSpec): Promise<{ id: string; warnings: string[] }>;
   listContainers(options: ListContainersOptions): Promise<ContainerRecord[]>;

@@ -21,7 +21,9 @@ import { applyChanges } from './changes';
 import { chainIds } from './digest';
 import { importedImageConfig, parseImageConfig } from './image-config';
 import { familiarReferences, planRemoval } from './image-remove';
-import { familiarName, familiarize, formatReference, normalizeReference, parseReference, withDefaultTag } from './reference';
+import { familiarName, familiarize, formatReference, isDigestReference, normalizeReference, parseReference, withDefaultTag } from './reference';
+import { pullImage, type ProgressMessage, type PulledImage, type PullOptions } from './distribution/pull';
+import { pushImage, type PushOptions, type TaggedImage } from './distribution/push';
 
 const METADATA_LOCK = 'metadata';
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -161,7 +163,11 @@ export class ImageService {
       for (const chainId of this.chainIdsOf(id)) layersInUse.add(chainId);
       blobsInUse.add(id);
       const manifest = this.metadata.stored(id)?.manifestDigest;
-      if (manifest) blobsInUse.add(manifest);
+      if (manifest) {
+        blobsInUse.add(manifest);
+        // Pulled images keep their compressed layer blobs for push.
+        for (const digest of await this.manifestBlobs(manifest)) blobsInUse.add(digest);
+      }
     }
     const removedLayers = await this.layers.removeUnused(layersInUse);
     for (const digest of this.content.list()) {
@@ -170,6 +176,18 @@ export class ImageService {
       this.logger.info({ digest }, 'removed a blob that no image uses');
     }
     return removedLayers;
+  }
+
+  // Returns the config and layer digests a stored manifest names; none when it cannot be read.
+  private async manifestBlobs(manifestDigest: string): Promise<string[]> {
+    try {
+      const manifest = JSON.parse((await this.content.read(manifestDigest)).toString('utf8')) as { config?: { digest?: unknown }; layers?: Array<{ digest?: unknown }> };
+      const digests = [manifest.config?.digest, ...(manifest.layers ?? []).map((layer) => layer.digest)];
+      return digests.filter((digest): digest is string => typeof digest === 'string');
+    } catch (error) {
+      this.logger.warn({ manifest: manifestDigest, err: error }, 'read stored manifest for garbage collection failed; its layer blobs may be removed');
+      return [];
+    }
   }
 
   async load(archive: Readable, onLoaded: (message: string) => void): Promise<void> {
@@ -263,6 +281,74 @@ export class ImageService {
     } finally {
       this.layers.release(layer.chainId);
     }
+  }
+
+  // Pulls an image from a registry and returns its ID; progress goes out as Docker's JSON messages.
+  async pull(reference: string, options: PullOptions, onProgress: (message: ProgressMessage) => void): Promise<string> {
+    const store = {
+      temporaryDirectory: this.temporaryDirectory,
+      layers: this.layers,
+      content: this.content,
+      logger: this.logger,
+      commit: (image: PulledImage) => this.commitPulledImage(image),
+    };
+    return pullImage(store, reference, options, onProgress);
+  }
+
+  // Pushes a repository's tag (or every tag when tag and name have none) to its registry.
+  async push(name: string, tag: string | null, options: PushOptions, onProgress: (message: object) => void): Promise<void> {
+    const store = {
+      content: this.content,
+      logger: this.logger,
+      taggedImages: (repository: string, wanted: string | null) => this.taggedImages(repository, wanted),
+      addReference: (reference: string, imageId: string) =>
+        this.lock.run(METADATA_LOCK, async () => {
+          if (this.metadata.has(imageId)) await this.metadata.setReferences([{ reference, id: imageId }]);
+        }),
+    };
+    await pushImage(store, name, tag, options, onProgress);
+  }
+
+  private taggedImages(repository: string, tag: string | null): TaggedImage[] {
+    const result: TaggedImage[] = [];
+    for (const id of this.metadata.ids()) {
+      const references = this.metadata.referencesOf(id);
+      for (const reference of references) {
+        if (isDigestReference(reference) || !reference.startsWith(`${repository}:`)) continue;
+        if (tag !== null && reference !== `${repository}:${tag}`) continue;
+        result.push({ reference, imageId: id, manifestDigest: this.metadata.stored(id)?.manifestDigest ?? null, repoDigests: references.filter(isDigestReference) });
+      }
+    }
+    return result.sort((left, right) => left.reference.localeCompare(right.reference));
+  }
+
+  // Stores a pulled image's config and manifest blobs and its record, then
+  // points its references at it. The caller keeps every layer pinned. Returns
+  // the image the first reference named before.
+  private async commitPulledImage(image: PulledImage): Promise<string | undefined> {
+    return this.lock.run(METADATA_LOCK, async () => {
+      const previous = this.metadata.lookupReference(image.references[0]);
+      await this.content.ingest(image.configBlob, { digest: image.id, size: image.configBlob.length });
+      await this.content.ingest(image.manifest.content, { digest: image.manifest.digest });
+      const existing = this.metadata.stored(image.id);
+      if (existing && existing.manifestDigest === null) {
+        // A loaded or imported image keeps no manifest; the pulled one lets it be pushed.
+        await this.metadata.saveImage({ ...existing, manifestDigest: image.manifest.digest });
+      } else if (!existing) {
+        const size = this.chainIdsOf(image.id, image.config).reduce((total, chainId) => total + this.layers.get(chainId).size, 0);
+        await this.metadata.saveImage({
+          id: image.id,
+          repoTags: [],
+          repoDigests: [],
+          config: image.config,
+          size,
+          loadedAt: new Date().toISOString(),
+          manifestDigest: image.manifest.digest,
+        });
+      }
+      await this.metadata.setReferences(image.references.map((reference) => ({ reference, id: image.id })));
+      return previous;
+    });
   }
 
   // Returns the overlay lower directories of an image, topmost first.

@@ -142,6 +142,43 @@ test('exec with a terminal gets its size', async () => {
   assert.match(plain.stderr, /err\n/);
 });
 
+test('exec terminal follows a resize', async () => {
+  const started = await berth(daemon, ['run', '-d', 'busybox', 'sleep', '300']);
+  const id = started.stdout.trim();
+  created.push(id);
+
+  // "stty rows 30 cols 100" raises SIGWINCH twice; the last size must win.
+  const script = [
+    'stty rows 50 cols 200',
+    `${process.execPath} ${BERTH} exec -it ${id} sh -c 'stty size; sleep 3; stty size' < /dev/tty &`,
+    'CLIENT=$!',
+    'sleep 1.5',
+    'stty rows 30 cols 100',
+    'kill -WINCH $CLIENT',
+    'wait $CLIENT',
+  ].join('\n');
+  const result = await runCommand('script', ['-qec', `bash -c '${script.replace(/'/g, "'\\''")}'`, '/dev/null'], daemon.env);
+  const sizes = result.stdout.match(/\d+ \d+/g);
+  assert.deepEqual(sizes, ['50 200', '30 100'], result.stdout);
+});
+
+test('detach keys leave the container running', async () => {
+  const name = 'detach-test';
+  const command = `${process.execPath} ${BERTH} run -it --name ${name} busybox sh; echo "exit=$?"`;
+  // ctrl-p ctrl-q is typed two seconds after the start, when the shell waits for input.
+  const typed = `(sleep 2; printf '\\020\\021'; sleep 2) | script -qec '${command}' /dev/null`;
+  const result = await runCommand('bash', ['-c', typed], daemon.env);
+  created.push(name);
+  assert.match(result.stdout, /exit=0/, result.stdout);
+  const state = await berth(daemon, ['inspect', '-f', '{{.State.Status}}', name]);
+  assert.equal(state.stdout, 'running\n');
+
+  const stopped = await berth(daemon, ['stop', '-t', '0', name]);
+  assert.equal(stopped.exitCode, 0, stopped.stderr);
+  const after = await berth(daemon, ['inspect', '-f', '{{.State.Status}}', name]);
+  assert.equal(after.stdout, 'exited\n');
+});
+
 test('run -i forwards stdin until its end', async () => {
   const result = await berth(daemon, ['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo done'], 'line one\nline two');
   assert.equal(result.exitCode, 0, result.stderr);

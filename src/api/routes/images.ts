@@ -1,5 +1,4 @@
-// Image endpoints: list, inspect, tag, remove, load, and import through
-// POST /images/create (pull is not available yet).
+// Image endpoints: list, inspect, tag, remove, load, and pull or import through POST /images/create.
 import { InvalidArgumentError, NotFoundError, NotImplementedError, errorMessage } from '../../common/errors';
 import { normalizeReference } from '../../image/reference';
 import type { ImageRecord } from '../../image/types';
@@ -63,17 +62,6 @@ async function loadImages(request: ApiRequest, reply: Reply, services: ApiServic
   body.end();
 }
 
-// An engine may pull from registries; the Engine interface does not require it yet. onProgress
-// receives dockerd's progress messages ("Pulling from library/busybox", "Digest: sha256:...").
-interface ImagePuller {
-  pullImage(reference: string, options: { registryAuth: string | null }, onProgress: (status: string, id?: string) => void): Promise<void>;
-}
-
-function imagePuller(services: ApiServices): ImagePuller | null {
-  const candidate = services.engine as Partial<ImagePuller>;
-  return typeof candidate.pullImage === 'function' ? (candidate as ImagePuller) : null;
-}
-
 // Combines fromImage and tag the way dockerd does: the tag may also be a digest.
 export function pullReference(image: string, tag: string): string {
   const name = image.replace(/:$/, '');
@@ -81,25 +69,45 @@ export function pullReference(image: string, tag: string): string {
   return tag.startsWith('sha256:') ? `${name}@${tag}` : `${name}:${tag}`;
 }
 
-async function pullImage(request: ApiRequest, reply: Reply, services: ApiServices, puller: ImagePuller): Promise<void> {
+// Runs a pull or push and streams its progress objects as JSON lines. The 200
+// status goes out with the first message, so an error before any output gets
+// its own HTTP status and later errors go in-band, as with dockerd's output writer.
+async function streamProgress(reply: Reply, services: ApiServices, what: { action: string; image: string }, run: (emit: (message: object) => void) => Promise<void>): Promise<void> {
+  const output: { body: ReturnType<Reply['startStream']> | null } = { body: null };
+  const emit = (message: object) => {
+    output.body ??= reply.startStream(200, 'application/json');
+    output.body.write(`${JSON.stringify(message)}\r\n`);
+  };
+  try {
+    await run(emit);
+  } catch (error) {
+    services.logger.info({ image: what.image, error: errorMessage(error) }, `image ${what.action} failed`);
+    if (output.body === null) throw error;
+    output.body.write(errorLine(errorMessage(error)));
+  }
+  output.body ??= reply.startStream(200, 'application/json');
+  output.body.end();
+}
+
+async function pullImage(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
   const reference = pullReference(request.query.get('fromImage') ?? '', request.query.get('tag') ?? '');
   const registryAuth = typeof request.headers['x-registry-auth'] === 'string' ? request.headers['x-registry-auth'] : null;
-  const body = reply.startStream(200, 'application/json');
-  try {
-    await puller.pullImage(reference, { registryAuth }, (status, id) => body.write(`${JSON.stringify(id === undefined ? { status } : { status, id })}\r\n`));
-  } catch (error) {
-    services.logger.info({ image: reference, error: errorMessage(error) }, 'image pull failed');
-    body.write(errorLine(errorMessage(error)));
-  }
-  body.end();
+  const platform = request.query.get('platform') || null;
+  await streamProgress(reply, services, { action: 'pull', image: reference }, (emit) => services.engine.pullImage(reference, { registryAuth, platform }, emit));
+}
+
+// POST /images/{name}/push?tag=
+async function pushImage(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
+  const name = request.params.name;
+  const tag = request.query.get('tag') || null;
+  const registryAuth = typeof request.headers['x-registry-auth'] === 'string' ? request.headers['x-registry-auth'] : null;
+  await streamProgress(reply, services, { action: 'push', image: name }, (emit) => services.engine.pushImage(name, { tag, registryAuth }, emit));
 }
 
 async function createImage(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
   const { query } = request;
   if (query.get('fromImage')) {
-    const puller = imagePuller(services);
-    if (puller) return pullImage(request, reply, services, puller);
-    throw new NotImplementedError('pulling images is not supported yet: load the image from an archive with "docker load" instead');
+    return pullImage(request, reply, services);
   }
   const source = query.get('fromSrc') ?? '';
   if (source !== '-') {
@@ -144,5 +152,6 @@ export function registerImageRoutes(router: Router): void {
     reply.json(200, imageInspectShape(await services.engine.getImage(request.params.name), request.apiVersion));
   });
   router.add('POST', '/images/{name*}/tag', tagImage);
+  router.add('POST', '/images/{name*}/push', pushImage);
   router.add('DELETE', '/images/{name*}', removeImage);
 }

@@ -127,10 +127,15 @@ export const startCommand: Command = {
   async run(context, flags, args) {
     const attach = flags.bool('attach') || flags.bool('interactive');
     if (!attach) {
-      return forEachTarget(context, args, async (client, target) => {
-        await client.call('POST', `/containers/${encodeURIComponent(target)}/start`);
-        return target;
-      });
+      return forEachTarget(
+        context,
+        args,
+        async (client, target) => {
+          await client.call('POST', `/containers/${encodeURIComponent(target)}/start`);
+          return target;
+        },
+        (failedTargets) => `Error: failed to start containers: ${failedTargets.join(', ')}`,
+      );
     }
     if (args.length > 1) throw new CliError('you cannot start and attach multiple containers at once');
 

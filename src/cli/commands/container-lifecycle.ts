@@ -10,23 +10,39 @@ function containerPath(target: string, action = ''): string {
   return `/containers/${encodeURIComponent(target)}${action}`;
 }
 
-// Runs the action for every target in parallel; prints successes in order, then the errors.
-export async function forEachTarget(context: CommandContext, targets: string[], action: (client: ApiClient, target: string) => Promise<string | null>): Promise<number> {
+// A target's line for stdout, or a message for stderr that does not count as a failure.
+export type TargetResult = string | null | { notice: string };
+
+// Runs the action for every target in parallel; prints successes in order,
+// then the errors, then the summary line some commands add (docker start).
+export async function forEachTarget(
+  context: CommandContext,
+  targets: string[],
+  action: (client: ApiClient, target: string) => Promise<TargetResult>,
+  summary?: (failedTargets: string[]) => string,
+): Promise<number> {
   const client = await context.client();
   const results = await Promise.allSettled(targets.map((target) => action(client, target)));
   const errors: string[] = [];
+  const failedTargets: string[] = [];
+  results.forEach((result, index) => {
+    if (result.status === 'rejected') failedTargets.push(targets[index]);
+  });
   for (const result of results) {
     if (result.status === 'fulfilled') {
-      if (result.value !== null) context.streams.stdout.write(`${result.value}\n`);
+      const value = result.value;
+      if (typeof value === 'string') context.streams.stdout.write(`${value}\n`);
+      else if (value !== null) context.streams.stderr.write(`${value.notice}\n`);
     } else {
       errors.push(result.reason instanceof Error ? result.reason.message : String(result.reason));
     }
   }
+  if (errors.length > 0 && summary) errors.push(summary(failedTargets));
   if (errors.length > 0) throw new CliError(errors.join('\n'), 1);
   return 0;
 }
 
-function simpleCommand(options: { name: string; usage: string; summary: string; flags?: FlagSpec[]; act: (client: ApiClient, target: string, flags: FlagValues) => Promise<string | null> }): Command {
+function simpleCommand(options: { name: string; usage: string; summary: string; flags?: FlagSpec[]; act: (client: ApiClient, target: string, flags: FlagValues) => Promise<TargetResult> }): Command {
   return {
     name: options.name,
     usage: options.usage,
@@ -106,14 +122,15 @@ export const removeCommand: Command = {
     usage: '[OPTIONS] CONTAINER [CONTAINER...]',
     summary: 'Remove one or more containers',
     flags: [
-      { name: 'force', short: 'f', kind: 'bool', description: 'Kill and remove a running container; ignore containers that do not exist' },
+      { name: 'force', short: 'f', kind: 'bool', description: 'Kill and remove a running container; a missing container is reported but does not fail the command' },
       { name: 'volumes', short: 'v', kind: 'bool', description: 'Also remove the container\'s anonymous volumes' },
     ],
     act: async (client, target, flags) => {
       try {
         await client.call('DELETE', containerPath(target), { query: { force: flags.bool('force') || undefined, v: flags.bool('volumes') || undefined } });
       } catch (error) {
-        if (flags.bool('force') && error instanceof ApiError && error.status === 404) return null;
+        // With -f a missing container is reported but is not a failure, as in docker 28.
+        if (flags.bool('force') && error instanceof ApiError && error.status === 404) return { notice: error.message };
         throw error;
       }
       return target;
@@ -143,7 +160,12 @@ export const renameCommand: Command = {
   async run(context, _flags, [container, newName]) {
     if (container.trim() === '' || newName.trim() === '') throw new CliError('Error: Neither old nor new names may be empty');
     const client = await context.client();
-    await client.call('POST', containerPath(container, '/rename'), { query: { name: newName } });
+    try {
+      await client.call('POST', containerPath(container, '/rename'), { query: { name: newName } });
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      throw new CliError(`${error.message}\nError: failed to rename container named ${container}`);
+    }
     return 0;
   },
 };

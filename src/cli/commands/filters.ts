@@ -2,6 +2,11 @@
 // {"key":{"value":true}}, the form docker's filters.ToJSON produces.
 import { CliError } from '../command';
 
+// Checks one --filter value as it is parsed, so a bad one fails like other flag values (exit 125).
+export function checkFilter(value: string): void {
+  if (!value.includes('=')) throw new Error('bad format of filter (expected name=value)');
+}
+
 export function encodeFilters(values: string[]): string | undefined {
   if (values.length === 0) return undefined;
   const filters: Record<string, Record<string, boolean>> = {};

@@ -1,6 +1,7 @@
 // Image commands: rmi (image rm), tag, load and import.
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
+import { ApiError } from '../client/api-client';
 import { CliError, PROGRAM, type Command } from '../command';
 import { normalizedName, parseReference, withDefaultTag, InvalidReferenceError } from '../reference';
 import { forEachTarget } from './container-lifecycle';
@@ -11,16 +12,23 @@ export const removeImageCommand: Command = {
   usage: '[OPTIONS] IMAGE [IMAGE...]',
   summary: 'Remove one or more images',
   flags: [
-    { name: 'force', short: 'f', kind: 'bool', description: 'Remove the image even if containers use it or it has several tags' },
+    { name: 'force', short: 'f', kind: 'bool', description: 'Remove the image even if containers use it or it has several tags; a missing image is reported but does not fail the command' },
     { name: 'no-prune', kind: 'bool', description: 'Do not delete untagged parents' },
   ],
   args: { min: 1 },
   aliases: [`${PROGRAM} image rm`, `${PROGRAM} image remove`, `${PROGRAM} rmi`],
   run: (context, flags, images) =>
     forEachTarget(context, images, async (client, image) => {
-      const deleted = await client.json<Array<{ Untagged?: string; Deleted?: string }>>('DELETE', `/images/${encodeURIComponent(image)}`, {
-        query: { force: flags.bool('force') || undefined, noprune: flags.bool('no-prune') || undefined },
-      });
+      let deleted: Array<{ Untagged?: string; Deleted?: string }>;
+      try {
+        deleted = await client.json('DELETE', `/images/${encodeURIComponent(image)}`, {
+          query: { force: flags.bool('force') || undefined, noprune: flags.bool('no-prune') || undefined },
+        });
+      } catch (error) {
+        // With -f a missing image is reported but is not a failure, as in docker 28.
+        if (flags.bool('force') && error instanceof ApiError && error.status === 404) return { notice: error.message };
+        throw error;
+      }
       const lines = (deleted ?? []).map((entry) => (entry.Deleted ? `Deleted: ${entry.Deleted}` : `Untagged: ${entry.Untagged ?? ''}`));
       return lines.length > 0 ? lines.join('\n') : null;
     }),

@@ -53,7 +53,10 @@ async function inspectObjects(context: CommandContext, names: string[], format: 
     else errors.push(result.reason instanceof Error ? result.reason.message : String(result.reason));
   }
 
-  if (format !== '') {
+  if (format === 'json') {
+    // --format json prints the daemon's JSON as one compact array, as docker does.
+    context.streams.stdout.write(`[${found.join(',')}]\n`);
+  } else if (format !== '') {
     try {
       // NOTE: integers beyond 2^53 lose precision here, unlike the JSON output below.
       context.streams.stdout.write(renderEach(format, found.map((text) => JSON.parse(text) as unknown)));
@@ -84,16 +87,13 @@ export const inspectCommand: Command = {
   async run(context, flags, names) {
     const type = flags.string('type');
     const size = flags.bool('size');
-    if (type !== '' && !OBJECT_TYPES.includes(type as ObjectType)) throw new CliError(`"${type}" is not a valid value for --type`);
+    if (type !== '' && !OBJECT_TYPES.includes(type as ObjectType)) {
+      throw new CliError(`unknown type: "${type}": must be one of ${OBJECT_TYPES.map((name) => `"${name}"`).join(', ')}`);
+    }
     const fetch = type === '' ? (client: ApiClient, name: string) => fetchAnyObject(client, name, size) : (client: ApiClient, name: string) => fetchObject(client, type as ObjectType, name, size);
-    return inspectObjects(context, names, templateFormat(flags.string('format')), fetch);
+    return inspectObjects(context, names, flags.string('format'), fetch);
   },
 };
-
-// "json" as a format means the plain JSON output.
-function templateFormat(format: string): string {
-  return format === 'json' ? '' : format;
-}
 
 function typedInspect(type: ObjectType, noun: string, extraFlags: FlagSpec[] = []): Command {
   const upper = noun.toUpperCase();
@@ -105,7 +105,7 @@ function typedInspect(type: ObjectType, noun: string, extraFlags: FlagSpec[] = [
     args: { min: 1 },
     async run(context, flags, names) {
       const size = extraFlags.length > 0 && flags.bool('size');
-      return inspectObjects(context, names, templateFormat(flags.string('format')), (client, name) => fetchObject(client, type, name, size));
+      return inspectObjects(context, names, flags.string('format'), (client, name) => fetchObject(client, type, name, size));
     },
   };
 }

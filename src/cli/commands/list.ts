@@ -16,7 +16,7 @@ import {
   type ApiVolume,
 } from '../format/contexts';
 import { FormatError, renderList, type ListFormat } from '../format/formatter';
-import { encodeFilters } from './filters';
+import { checkFilter, encodeFilters } from './filters';
 
 function printList(context: CommandContext, format: ListFormat, rows: object[]): number {
   try {
@@ -36,7 +36,7 @@ export const psCommand: Command = {
   summary: 'List containers',
   flags: [
     { name: 'all', short: 'a', kind: 'bool', description: 'Show all containers (default shows just running)' },
-    { name: 'filter', short: 'f', kind: 'list', description: 'Filter output: status=, name=, label=, id=, ancestor=, exited=' },
+    { name: 'filter', short: 'f', kind: 'list', description: 'Filter output: status=, name=, label=, id=, ancestor=, exited=', check: checkFilter },
     { name: 'format', kind: 'string', description: FORMAT_FLAG_DESCRIPTION },
     { name: 'last', short: 'n', kind: 'int', defaultValue: -1, description: 'Show the n most recently created containers (all states)' },
     { name: 'latest', short: 'l', kind: 'bool', description: 'Show the most recently created container (all states)' },
@@ -74,7 +74,7 @@ export const imagesCommand: Command = {
   flags: [
     { name: 'all', short: 'a', kind: 'bool', description: 'Show all images (default hides intermediate images)' },
     { name: 'digests', kind: 'bool', description: 'Show digests' },
-    { name: 'filter', short: 'f', kind: 'list', description: 'Filter output: reference=, label=, dangling=, before=, since=' },
+    { name: 'filter', short: 'f', kind: 'list', description: 'Filter output: reference=, label=, dangling=, before=, since=', check: checkFilter },
     { name: 'format', kind: 'string', description: FORMAT_FLAG_DESCRIPTION },
     { name: 'no-trunc', kind: 'bool', description: 'Do not truncate output' },
     { name: 'quiet', short: 'q', kind: 'bool', description: 'Only display image IDs' },
@@ -118,7 +118,7 @@ export const volumeListCommand: Command = {
   usage: '[OPTIONS]',
   summary: 'List volumes',
   flags: [
-    { name: 'filter', short: 'f', kind: 'list', description: 'Filter output: dangling=, driver=, label=, name=' },
+    { name: 'filter', short: 'f', kind: 'list', description: 'Filter output: dangling=, driver=, label=, name=', check: checkFilter },
     { name: 'format', kind: 'string', description: FORMAT_FLAG_DESCRIPTION },
     { name: 'quiet', short: 'q', kind: 'bool', description: 'Only display volume names' },
   ],

@@ -57,11 +57,29 @@ export async function runSession(options: SessionOptions): Promise<SessionEnd> {
   }
 }
 
-// Resizes the remote terminal to the local one now and on every SIGWINCH; returns the function that stops watching.
+// Resizes the remote terminal to the local one now and on every SIGWINCH;
+// returns the function that stops watching. One request is in flight at a
+// time and only the newest size is sent next, because "stty rows R cols C"
+// raises two SIGWINCH in a row and parallel requests could land out of order.
 export function followTerminalSize(streams: Streams, resize: (size: [number, number]) => Promise<void>): () => void {
+  let pending: [number, number] | null = null;
+  let inFlight = false;
+  const sendNext = () => {
+    if (inFlight || pending === null) return;
+    const size = pending;
+    pending = null;
+    inFlight = true;
+    resize(size)
+      // The process may have exited already; a failed resize changes nothing the user can act on.
+      .catch(() => undefined)
+      .finally(() => {
+        inFlight = false;
+        sendNext();
+      });
+  };
   const apply = (size: [number, number]) => {
-    // The process may have exited already; a failed resize changes nothing the user can act on.
-    resize(size).catch(() => undefined);
+    pending = size;
+    sendNext();
   };
   const initial = terminalSize(streams);
   if (initial) apply(initial);

@@ -2,7 +2,7 @@
 import { CliError, PROGRAM, type Command } from '../command';
 import { humanSize } from '../format/units';
 import { forEachTarget } from './container-lifecycle';
-import { encodeFilters } from './filters';
+import { checkFilter, encodeFilters } from './filters';
 import { keyValueMap } from './option-parsers';
 
 export const volumeCreateCommand: Command = {
@@ -34,7 +34,7 @@ export const volumeRemoveCommand: Command = {
   name: 'rm',
   usage: '[OPTIONS] VOLUME [VOLUME...]',
   summary: 'Remove one or more volumes',
-  flags: [{ name: 'force', short: 'f', kind: 'bool', description: 'Remove the volume even if it is in use; ignore volumes that do not exist' }],
+  flags: [{ name: 'force', short: 'f', kind: 'bool', description: 'Force the removal of the volumes (sent to the daemon as force=1)' }],
   args: { min: 1 },
   aliases: [`${PROGRAM} volume rm`, `${PROGRAM} volume remove`],
   run: (context, flags, names) =>
@@ -70,7 +70,7 @@ export const volumePruneCommand: Command = {
   summary: 'Remove unused local volumes',
   flags: [
     { name: 'all', short: 'a', kind: 'bool', description: 'Remove all unused volumes, not only anonymous ones' },
-    { name: 'filter', kind: 'list', description: 'Only prune volumes that match: label=KEY[=VALUE], label!=KEY[=VALUE]' },
+    { name: 'filter', kind: 'list', description: 'Only prune volumes that match: label=KEY[=VALUE], label!=KEY[=VALUE]', check: checkFilter },
     { name: 'force', short: 'f', kind: 'bool', description: 'Do not prompt for confirmation' },
   ],
   args: { max: 0 },

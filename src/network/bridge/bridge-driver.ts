@@ -1,0 +1,104 @@
+// Kernel objects of the bridge driver: the Linux bridge of each network, and
+// per container endpoint a veth pair whose host end is a bridge port and
+// whose other end sits in the container's network namespace.
+import { randomBytes } from 'node:crypto';
+import { parseIPv4 } from '../cidr';
+import { subsystemLogger } from '../../common/logger';
+import { deleteLink, findLink, ip, linkAddresses, writeSysctl } from './iproute';
+
+const log = subsystemLogger('network-bridge');
+
+export interface BridgeSettings {
+  name: string;
+  // Gateway address with the subnet's prefix length, such as 10.210.0.1/24.
+  gatewayCidr: string;
+  mtu: number;
+}
+
+// Creates the bridge, or brings an existing one (after a daemon restart) to the
+// wanted state; running it twice changes nothing.
+export async function ensureBridge(settings: BridgeSettings): Promise<void> {
+  if (!(await findLink(settings.name))) {
+    await ip(['link', 'add', 'name', settings.name, 'type', 'bridge']);
+  }
+  await ip(['link', 'set', 'dev', settings.name, 'mtu', String(settings.mtu)]);
+  const addresses = await linkAddresses(settings.name);
+  if (!addresses.includes(settings.gatewayCidr)) {
+    await ip(['address', 'add', settings.gatewayCidr, 'dev', settings.name]);
+  }
+  await ip(['link', 'set', 'dev', settings.name, 'up']);
+
+  // Forwarding must be on for containers to reach anything past the bridge, as Docker also sets it.
+  await writeSysctl('net.ipv4.ip_forward', '1');
+  // Lets the OUTPUT DNAT of published ports send packets from 127.0.0.1 to the bridge (see firewall/rules.ts).
+  await writeSysctl(`net.ipv4.conf.${settings.name}.route_localnet`, '1');
+}
+
+export async function removeBridge(name: string): Promise<void> {
+  await deleteLink(name);
+}
+
+// Returns Docker's MAC address form for an IPv4 address: 02:42 and the 4 address bytes.
+export function macFromAddress(address: string): string {
+  const value = parseIPv4(address);
+  const bytes = [0x02, 0x42, value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255];
+  return bytes.map((byte) => byte.toString(16).padStart(2, '0')).join(':');
+}
+
+// Host-side veth name: "veth" and 7 hex digits, as Docker names them, within the kernel's 15 characters.
+export function newHostInterfaceName(): string {
+  return `veth${randomBytes(4).toString('hex').slice(0, 7)}`;
+}
+
+export interface EndpointSettings {
+  bridge: string;
+  netnsPath: string;
+  hostInterface: string;
+  containerInterface: string;
+  ipAddress: string;
+  prefixLength: number;
+  macAddress: string;
+  mtu: number;
+  // Gateway for the default route; null leaves the sandbox without one (internal networks, or a second network).
+  defaultGateway: string | null;
+}
+
+export async function createEndpoint(settings: EndpointSettings): Promise<void> {
+  // The container end gets a temporary unique name first, because eth0 may already exist on the host.
+  const peer = `vp${randomBytes(6).toString('hex')}`;
+  const mtu = String(settings.mtu);
+  await ip(['link', 'add', 'name', settings.hostInterface, 'mtu', mtu, 'type', 'veth', 'peer', 'name', peer, 'mtu', mtu]);
+  try {
+    await ip(['link', 'set', 'dev', settings.hostInterface, 'master', settings.bridge]);
+    await ip(['link', 'set', 'dev', settings.hostInterface, 'up']);
+    await ip(['link', 'set', 'dev', peer, 'netns', settings.netnsPath]);
+
+    const inside = settings.netnsPath;
+    await ip(['link', 'set', 'dev', peer, 'name', settings.containerInterface, 'address', settings.macAddress], inside);
+    await ip(['address', 'add', `${settings.ipAddress}/${settings.prefixLength}`, 'dev', settings.containerInterface], inside);
+    await ip(['link', 'set', 'dev', settings.containerInterface, 'up'], inside);
+    await ip(['link', 'set', 'dev', 'lo', 'up'], inside);
+    if (settings.defaultGateway) {
+      await ip(['route', 'replace', 'default', 'via', settings.defaultGateway, 'dev', settings.containerInterface], inside);
+    }
+  } catch (error) {
+    // Deleting the host end removes its peer too, wherever the peer now lives.
+    await deleteLink(settings.hostInterface).catch((cleanupError: unknown) => {
+      log.error({ err: cleanupError, interface: settings.hostInterface }, 'delete veth after a failed endpoint setup');
+    });
+    throw error;
+  }
+}
+
+// Deletes the endpoint's veth pair through its host end.
+export async function removeEndpoint(hostInterface: string): Promise<void> {
+  await deleteLink(hostInterface);
+}
+
+// Picks the first interface name ethN not yet used inside the sandbox.
+export function nextContainerInterface(used: readonly string[]): string {
+  for (let index = 0; ; index++) {
+    const name = `eth${index}`;
+    if (!used.includes(name)) return name;
+  }
+}

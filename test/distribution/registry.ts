@@ -1,0 +1,289 @@
+// Test registries: Debian's docker-registry (distribution 2.8) on 127.0.0.1
+// with a random free port, a temporary storage directory and its own config
+// file. Variants: plain HTTP; TLS with a test CA and htpasswd basic auth;
+// bearer tokens signed by a small token server that the test starts. Every
+// process is stopped by its PID, and every file lives under one temporary root.
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createHash, createSign, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from '../helpers/daemon';
+
+export const REGISTRY_BINARY = '/usr/bin/docker-registry';
+export const BUSYBOX_ARCHIVE = path.join(REPO_ROOT, 'build/images/busybox.tar');
+
+export interface TestRegistry {
+  // "127.0.0.1:PORT", the registry part of image references.
+  host: string;
+  port: number;
+  // http://127.0.0.1:PORT or https://127.0.0.1:PORT
+  url: string;
+  root: string;
+  storageDirectory: string;
+  // PEM file of the test CA, for the TLS variants.
+  caFile: string | null;
+  username: string | null;
+  password: string | null;
+  // Requests the token server answered, for checks of the bearer flow.
+  tokenRequests: string[];
+  stop(): Promise<void>;
+}
+
+export type RegistryVariant = 'plain' | 'tls-basic' | 'token';
+
+export interface RegistryOptions {
+  variant?: RegistryVariant;
+  username?: string;
+  password?: string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startRegistry(options: RegistryOptions = {}): Promise<TestRegistry> {
+  const variant = options.variant ?? 'plain';
+  const root = await fsp.mkdtemp(path.join(os.tmpdir(), 'berth-registry-'));
+  const storageDirectory = path.join(root, 'storage');
+  await fsp.mkdir(storageDirectory);
+  const port = await freePort();
+  const username = variant === 'plain' ? null : (options.username ?? 'tester');
+  const password = variant === 'plain' ? null : (options.password ?? 'secret-password');
+  const tokenRequests: string[] = [];
+
+  const lines = [
+    'version: 0.1',
+    'log:',
+    '  level: warn',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${storageDirectory}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    `  secret: ${randomBytes(16).toString('hex')}`,
+  ];
+
+  let caFile: string | null = null;
+  let tokenServer: http.Server | null = null;
+  if (variant === 'tls-basic') {
+    const tls = makeTestCertificates(root);
+    caFile = tls.caFile;
+    lines.push('  tls:', `    certificate: ${tls.certificateFile}`, `    key: ${tls.keyFile}`);
+    const htpasswdFile = path.join(root, 'htpasswd');
+    execFileSync('htpasswd', ['-Bbc', htpasswdFile, username!, password!], { stdio: 'ignore' });
+    lines.push('auth:', '  htpasswd:', '    realm: berth-test', `    path: ${htpasswdFile}`);
+  }
+  if (variant === 'token') {
+    const signing = makeSigningKey(root);
+    const tokenPort = await freePort();
+    tokenServer = startTokenServer(tokenPort, signing, { username: username!, password: password!, service: 'berth-test-registry', issuer: 'berth-test-issuer', log: tokenRequests });
+    lines.push(
+      'auth:',
+      '  token:',
+      `    realm: http://127.0.0.1:${tokenPort}/token`,
+      '    service: berth-test-registry',
+      '    issuer: berth-test-issuer',
+      `    rootcertbundle: ${signing.certificateFile}`,
+    );
+  }
+
+  const configFile = path.join(root, 'config.yml');
+  await fsp.writeFile(configFile, `${lines.join('\n')}\n`);
+  const logFile = path.join(root, 'registry.log');
+  const log = fs.openSync(logFile, 'a');
+  const child = spawn(REGISTRY_BINARY, ['serve', configFile], { stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+
+  const scheme = variant === 'tls-basic' ? 'https' : 'http';
+  const registry: TestRegistry = {
+    host: `127.0.0.1:${port}`,
+    port,
+    url: `${scheme}://127.0.0.1:${port}`,
+    root,
+    storageDirectory,
+    caFile,
+    username,
+    password,
+    tokenRequests,
+    stop: async () => {
+      await stopChild(child);
+      if (tokenServer) await new Promise((resolve) => tokenServer!.close(resolve));
+      await fsp.rm(root, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitForRegistry(registry, child, logFile);
+  } catch (error) {
+    await registry.stop();
+    throw error;
+  }
+  return registry;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  process.kill(child.pid, 'SIGTERM');
+  const timer = setTimeout(() => {
+    if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+  }, 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// Waits until GET /v2/ answers (200 or 401, both mean the registry is serving).
+async function waitForRegistry(registry: TestRegistry, child: ChildProcess, logFile: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    const status = await probe(registry).catch(() => 0);
+    if (status === 200 || status === 401) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const log = await fsp.readFile(logFile, 'utf8').catch(() => '');
+  throw new Error(`docker-registry on ${registry.host} did not start; its log:\n${log.slice(-3000)}`);
+}
+
+function probe(registry: TestRegistry): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const module = registry.url.startsWith('https') ? https : http;
+    const ca = registry.caFile ? fs.readFileSync(registry.caFile) : undefined;
+    const request = module.get(`${registry.url}/v2/`, { ca, timeout: 1000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('error', reject);
+    request.on('timeout', () => request.destroy(new Error('timeout')));
+  });
+}
+
+// Generates a test CA and a server certificate for 127.0.0.1 signed by it.
+function makeTestCertificates(root: string): { caFile: string; certificateFile: string; keyFile: string } {
+  const directory = path.join(root, 'tls');
+  fs.mkdirSync(directory);
+  const file = (name: string) => path.join(directory, name);
+  const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=Berth test CA', '-keyout', file('ca.key'), '-out', file('ca.crt')]);
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', file('server.key'), '-out', file('server.csr')]);
+  fs.writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  openssl(['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', file('server.ext'), '-out', file('server.crt')]);
+  // The CA gets a directory of its own, because skopeo's --cert-dir reads every *.crt and *.key in it.
+  const caDirectory = path.join(root, 'ca');
+  fs.mkdirSync(caDirectory);
+  fs.copyFileSync(file('ca.crt'), path.join(caDirectory, 'ca.crt'));
+  return { caFile: path.join(caDirectory, 'ca.crt'), certificateFile: file('server.crt'), keyFile: file('server.key') };
+}
+
+interface SigningKey {
+  privateKeyPem: string;
+  certificateFile: string;
+  // The key ID the registry computes from the certificate's public key (libtrust format).
+  keyId: string;
+}
+
+function makeSigningKey(root: string): SigningKey {
+  const keyFile = path.join(root, 'token.key');
+  const certificateFile = path.join(root, 'token.crt');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=Berth test token issuer', '-keyout', keyFile, '-out', certificateFile], { stdio: 'pipe' });
+  const publicKeyDer = execFileSync('openssl', ['x509', '-in', certificateFile, '-noout', '-pubkey']);
+  const der = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'DER'], { input: publicKeyDer });
+  return { privateKeyPem: fs.readFileSync(keyFile, 'utf8'), certificateFile, keyId: libtrustKeyId(der) };
+}
+
+// libtrust's key ID: base32 of the first 240 bits of sha256(DER public key), in 12 groups of 4 joined by ":".
+function libtrustKeyId(publicKeyDer: Buffer): string {
+  const bytes = createHash('sha256').update(publicKeyDer).digest().subarray(0, 30);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const byte of bytes) bits += byte.toString(2).padStart(8, '0');
+  let encoded = '';
+  for (let index = 0; index < bits.length; index += 5) encoded += alphabet[parseInt(bits.slice(index, index + 5), 2)];
+  return encoded.match(/.{4}/g)!.join(':');
+}
+
+interface TokenSettings {
+  username: string;
+  password: string;
+  service: string;
+  issuer: string;
+  log: string[];
+}
+
+// Serves GET /token?service=&scope=... as a Docker token server: checks basic
+// credentials, then grants every requested action on the named repositories.
+function startTokenServer(port: number, signing: SigningKey, settings: TokenSettings): http.Server {
+  const server = http.createServer((request, response) => {
+    const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
+    settings.log.push(url.search);
+    const header = request.headers.authorization ?? '';
+    const expected = `Basic ${Buffer.from(`${settings.username}:${settings.password}`).toString('base64')}`;
+    if (header !== expected) {
+      response.writeHead(401, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify({ details: 'incorrect username or password' }));
+      return;
+    }
+    const access = url.searchParams.getAll('scope').map((scope) => {
+      const [type, name, actions] = scope.split(':');
+      return { type, name, actions: actions.split(',') };
+    });
+    const token = signToken(signing, {
+      iss: settings.issuer,
+      sub: settings.username,
+      aud: url.searchParams.get('service') ?? settings.service,
+      exp: Math.floor(Date.now() / 1000) + 300,
+      nbf: Math.floor(Date.now() / 1000) - 10,
+      iat: Math.floor(Date.now() / 1000),
+      jti: randomBytes(8).toString('hex'),
+      access,
+    });
+    response.writeHead(200, { 'Content-Type': 'application/json' });
+    response.end(JSON.stringify({ token, access_token: token, expires_in: 300 }));
+  });
+  server.listen(port, '127.0.0.1');
+  return server;
+}
+
+function signToken(signing: SigningKey, claims: object): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${encode({ typ: 'JWT', alg: 'RS256', kid: signing.keyId })}.${encode(claims)}`;
+  const signature = createSign('RSA-SHA256').update(unsigned).sign(signing.privateKeyPem).toString('base64url');
+  return `${unsigned}.${signature}`;
+}
+
+const execFileAsync = promisify(execFile);
+
+// Pushes an archive to the registry with skopeo, so fixtures never depend on
+// Berth's own push. Asynchronous because the token server runs in this process.
+export async function skopeoPush(registry: TestRegistry, source: string, repository: string, extraArgs: string[] = []): Promise<void> {
+  const args = ['copy', '--quiet', ...extraArgs];
+  if (registry.caFile) args.push('--dest-cert-dir', path.dirname(registry.caFile));
+  else args.push('--dest-tls-verify=false');
+  if (registry.username) args.push('--dest-creds', `${registry.username}:${registry.password}`);
+  args.push(source, `docker://${registry.host}/${repository}`);
+  await execFileAsync('skopeo', args, { timeout: 60_000 });
+}
+
+// Returns the manifest that `skopeo inspect --raw` prints for a reference, and its digest.
+export async function skopeoInspect(registry: TestRegistry, repository: string): Promise<{ raw: string; digest: string }> {
+  const args = ['inspect'];
+  if (registry.caFile) args.push('--cert-dir', path.dirname(registry.caFile));
+  else args.push('--tls-verify=false');
+  if (registry.username) args.push('--creds', `${registry.username}:${registry.password}`);
+  const { stdout: raw } = await execFileAsync('skopeo', [...args, '--raw', `docker://${registry.host}/${repository}`], { timeout: 60_000 });
+  return { raw, digest: `sha256:${createHash('sha256').update(raw).digest('hex')}` };
+}

@@ -1,0 +1,134 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import path from 'node:path';
+import { buildResponse, parseQuestion, RCODE_NOERROR, RCODE_NXDOMAIN } from '../../src/network/dns/codec';
+import { NetworkService } from '../../src/network/service';
+import { containerId, inSandbox, leftovers, startNetworking, type TestNetworking } from './helpers';
+
+let networking: TestNetworking;
+let upstream: dgram.Socket;
+const upstreamQueries: string[] = [];
+
+// The test's upstream server on loopback: outside.test has one address, every other name is NXDOMAIN.
+async function startUpstream(): Promise<number> {
+  upstream = dgram.createSocket('udp4');
+  upstream.on('message', (message, remote) => {
+    const question = parseQuestion(message);
+    if (!question) return;
+    upstreamQueries.push(question.name);
+    const known = question.name === 'outside.test';
+    upstream.send(buildResponse(message, question, known ? RCODE_NOERROR : RCODE_NXDOMAIN, known ? ['203.0.113.7'] : []), remote.port, remote.address);
+  });
+  await new Promise<void>((resolve) => upstream.bind(0, '127.0.0.1', resolve));
+  return upstream.address().port;
+}
+
+before(async () => {
+  const port = await startUpstream();
+  networking = await startNetworking([`127.0.0.1:${port}`]);
+});
+
+after(async () => {
+  upstream.close();
+  await networking.cleanup();
+  assert.deepEqual(await leftovers(networking), []);
+});
+
+// Resolves name inside the sandbox through server; returns the sorted addresses or the error code.
+async function lookup(netnsPath: string, server: string, name: string): Promise<string> {
+  const script = `
+    const { Resolver } = require('dns').promises;
+    const resolver = new Resolver({ timeout: 1000, tries: 1 });
+    resolver.setServers(['${server}']);
+    resolver.resolve4('${name}').then((a) => console.log(a.sort().join(',')), (e) => console.log(e.code));`;
+  const result = await inSandbox(netnsPath, [process.execPath, '-e', script]);
+  return result.stdout.trim();
+}
+
+// The resolver binds a new gateway address within about a second; retry until it answers.
+async function lookupWhenReady(netnsPath: string, server: string, name: string): Promise<string> {
+  let answer = '';
+  for (let attempt = 0; attempt < 10; attempt++) {
+    answer = await lookup(netnsPath, server, name);
+    if (answer !== 'ECONNREFUSED' && answer !== 'ETIMEOUT') return answer;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  return answer;
+}
+
+test('embedded dns names per network', async () => {
+  const service = networking.service;
+  const alpha = await service.create({ name: 'alpha' });
+  const beta = await service.create({ name: 'beta' });
+  const alphaGateway = alpha.ipam?.gateway as string;
+  const betaGateway = beta.ipam?.gateway as string;
+
+  const webId = containerId();
+  await service.prepareSandbox(webId);
+  const web = await service.connect(webId, 'alpha', { name: '/web', aliases: ['www'] });
+  const clientId = containerId();
+  const clientPath = await service.prepareSandbox(clientId);
+  await service.connect(clientId, 'alpha', { name: 'client' });
+  const otherId = containerId();
+  const otherPath = await service.prepareSandbox(otherId);
+  await service.connect(otherId, 'beta', { name: 'other' });
+
+  assert.equal(await lookupWhenReady(clientPath, alphaGateway, 'web'), web.ipAddress);
+  assert.equal(await lookup(clientPath, alphaGateway, 'WWW'), web.ipAddress);
+  assert.equal(await lookup(clientPath, alphaGateway, webId.slice(0, 12)), web.ipAddress);
+
+  // Unknown names go to the upstream server.
+  assert.equal(await lookup(clientPath, alphaGateway, 'outside.test'), '203.0.113.7');
+  assert.equal(await lookup(clientPath, alphaGateway, 'missing.test'), 'ENOTFOUND');
+  assert.ok(upstreamQueries.includes('outside.test'));
+  assert.ok(!upstreamQueries.includes('web'), 'local names must not be forwarded');
+
+  // A sandbox on another network does not learn the name, through its own resolver or the other network's.
+  assert.equal(await lookupWhenReady(otherPath, betaGateway, 'outside.test'), '203.0.113.7');
+  assert.equal(await lookup(otherPath, betaGateway, 'web'), 'ENOTFOUND');
+  assert.equal(await lookup(otherPath, alphaGateway, 'web'), 'EREFUSED');
+
+  // After disconnect the name is gone.
+  await service.disconnect(webId, 'alpha');
+  let answer = '';
+  for (let attempt = 0; attempt < 10 && answer !== 'ENOTFOUND'; attempt++) {
+    answer = await lookup(clientPath, alphaGateway, 'web');
+    if (answer !== 'ENOTFOUND') await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.equal(answer, 'ENOTFOUND');
+
+  for (const id of [webId, clientId, otherId]) await service.releaseSandbox(id);
+});
+
+test('resolver survives service restart', async () => {
+  const service = networking.service;
+  await service.create({ name: 'gamma' });
+  const id = containerId();
+  const netnsPath = await service.prepareSandbox(id);
+  const endpoint = await service.connect(id, 'gamma', { name: 'steady' });
+  const gateway = endpoint.gateway;
+  assert.equal(await lookupWhenReady(netnsPath, gateway, 'steady'), endpoint.ipAddress);
+  const pid = await service.resolverPid();
+  assert.ok(pid);
+
+  // berthd restarting is a new service over the same roots; the resolver process stays the same.
+  const restarted = new NetworkService({ instance: networking.instance, stateRoot: path.join(networking.root, 'state'), runRoot: path.join(networking.root, 'run'), dnsUpstreams: service['options'].dnsUpstreams });
+  await restarted.init();
+  assert.equal(await restarted.resolverPid(), pid);
+  assert.equal(await lookup(netnsPath, gateway, 'steady'), endpoint.ipAddress);
+
+  // If the resolver dies, the next change starts a new one.
+  process.kill(pid, 'SIGKILL');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(await restarted.resolverPid(), null);
+  await restarted.create({ name: 'delta' });
+  const newPid = await restarted.resolverPid();
+  assert.ok(newPid && newPid !== pid);
+  assert.equal(await lookupWhenReady(netnsPath, gateway, 'steady'), endpoint.ipAddress);
+
+  await restarted.releaseSandbox(id);
+  await restarted.remove('gamma');
+  await restarted.remove('delta');
+  await service.init();
+});
