@@ -15,6 +15,7 @@ import type { ContainerRecord, ContainerSpec } from '../container/types';
 import { ImageService } from '../image/service';
 import { parseRegistryAuth } from '../image/distribution/auth';
 import { certsDirectoriesFromEnvironment } from '../image/distribution/endpoints';
+import { checkLogin } from '../image/distribution/login';
 import type { ImageRecord } from '../image/types';
 import { VolumeStore, directorySize } from '../volume/store';
 import type { VolumeRecord } from '../volume/types';
@@ -153,6 +154,14 @@ export class BerthEngine implements Engine {
   async pushImage(name: string, options: { tag: string | null; registryAuth: string | null }, onProgress: (message: object) => void): Promise<void> {
     const pushOptions = { credentials: parseRegistryAuth(options.registryAuth), registry: this.config.registry, certsDirectories: certsDirectoriesFromEnvironment() };
     await this.images.push(name, options.tag, pushOptions, onProgress);
+  }
+
+  async checkRegistryLogin(login: { username: string; password: string; serverAddress: string; identityToken: string }): Promise<void> {
+    const credentials = login.identityToken
+      ? { kind: 'identity-token' as const, identityToken: login.identityToken }
+      : { kind: 'basic' as const, username: login.username, password: login.password };
+    const options = { registry: this.config.registry, certsDirectories: certsDirectoriesFromEnvironment() };
+    await checkLogin(login.serverAddress, credentials, options, this.logger.child({ subsystem: 'distribution' }));
   }
 
   createContainer(spec: ContainerSpec): Promise<{ id: string; warnings: string[] }> {

@@ -155,6 +155,8 @@ export interface Engine {
   pullImage(reference: string, options: { registryAuth: string | null; platform: string | null }, onProgress: (message: object) => void): Promise<void>;
   // Pushes a repository's tag, or all its tags when tag is null, with Docker's JSON progress messages.
   pushImage(name: string, options: { tag: string | null; registryAuth: string | null }, onProgress: (message: object) => void): Promise<void>;
+  // Checks credentials against a registry (POST /auth); throws an unauthorized error when it rejects them.
+  checkRegistryLogin(login: { username: string; password: string; serverAddress: string; identityToken: string }): Promise<void>;
 
   createContainer(spec: ContainerSpec): Promise<{ id: string; warnings: string[] }>;
   listContainers(options: ListContainersOptions): Promise<ContainerRecord[]>;

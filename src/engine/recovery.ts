@@ -1,9 +1,9 @@
-// Reconciles container records with reality when berthd starts: containers
-// kept running by conmon while berthd was away stay running; containers that
-// exited meanwhile get their real exit code (conmon wrote it to the exit
-// directory) and their restart policy; after a host reboot, when the exit
-// directory is empty, they are recorded as exited with 255, as Docker does,
-// and restart policies decide which start again.
+// Reconciles container records with the host when berthd starts. Containers
+// that conmon kept running while berthd was away stay running. Containers
+// that exited meanwhile get their real exit code, which conmon wrote to the
+// exit directory, and their restart policy. After a host reboot the exit
+// directory is empty, so they are recorded as exited with 255, as Docker
+// does, and restart policies decide which start again.
 import type { Logger } from '../common/logger';
 import type { ContainerRuntime } from '../container/runtime';
 import { isActive } from '../container/state-machine';

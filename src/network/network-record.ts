@@ -55,7 +55,13 @@ export function newNetworkRecord(options: CreateNetworkOptions, context: Network
 
   const bridges = context.existing.filter((network) => network.driver === 'bridge' && network.ipam);
   const requestedBridge = driverOptions['com.docker.network.bridge.name'];
-  record.bridgeName = requestedBridge ? checkInterfaceName(requestedBridge) : context.builtIn ? defaultBridgeName(context.instance) : userBridgeName(id);
+  if (requestedBridge) {
+    record.bridgeName = checkInterfaceName(requestedBridge);
+  } else if (context.builtIn) {
+    record.bridgeName = defaultBridgeName(context.instance);
+  } else {
+    record.bridgeName = userBridgeName(id);
+  }
   if (bridges.some((network) => network.bridgeName === record.bridgeName)) {
     throw new ConflictError(`create network ${name}: bridge ${record.bridgeName} is already used by another network`);
   }

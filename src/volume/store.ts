@@ -97,8 +97,7 @@ export class VolumeStore {
     this.logger.info({ volume: name }, 'volume removed');
   }
 
-  // Returns the bytes a volume's directory holds (file sizes, hard links counted once).
-  async size(name: string): Promise<number> {
+    async size(name: string): Promise<number> {
     const record = this.get(name);
     return directorySize(record.mountpoint);
   }

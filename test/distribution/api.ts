@@ -44,13 +44,13 @@ export async function apiPull(daemon: TestDaemon, image: string, tag: string, op
 }
 
 // An error before the stream starts comes back as an HTTP status; it is returned as a last message with "status" set.
-function progressMessages(response: { status: number; text: string }, what: string): PullMessage[] {
+function progressMessages(response: { status: number; text: string }, operation: string): PullMessage[] {
   if (response.status !== 200) {
     let message: string;
     try {
       message = (JSON.parse(response.text) as { message: string }).message;
     } catch {
-      throw new Error(`${what}: HTTP ${response.status}: ${response.text}`);
+      throw new Error(`${operation}: HTTP ${response.status}: ${response.text}`);
     }
     return [{ error: message, httpStatus: response.status }];
   }

@@ -12,7 +12,8 @@ import { fetchManifest } from '../../src/image/distribution/manifest';
 import { parseRegistryAuth } from '../../src/image/distribution/auth';
 import { startDaemon, type TestDaemon } from '../helpers/daemon';
 import { BUSYBOX_ARCHIVE, skopeoPush, startRegistry, type TestRegistry } from './registry';
-import { apiPull } from './api';
+import { apiPull, apiRequest } from './api';
+import { assertDockerTalksToBerth, docker } from '../helpers/cli';
 
 let tlsRegistry: TestRegistry;
 let tokenRegistry: TestRegistry;
@@ -96,4 +97,29 @@ test('token flow pulls with credentials', async () => {
 
   const wrong = await apiPull(daemon, reference, 'latest', { auth: { username: tokenRegistry.username, password: 'wrong' } });
   assert.match(wrong.at(-1)?.error ?? '', /unauthorized: authentication required/);
+});
+
+test('docker login then pull with stored credentials', async () => {
+  await assertDockerTalksToBerth(daemon);
+  const wrong = await docker(daemon, ['login', tlsRegistry.host, '-u', tlsRegistry.username!, '--password-stdin'], 'wrong\n');
+  assert.equal(wrong.exitCode, 1);
+  assert.match(wrong.stderr, new RegExp(`login attempt to https://${tlsRegistry.host}/v2/ failed with status: 401 Unauthorized`));
+
+  const login = await docker(daemon, ['login', tlsRegistry.host, '-u', tlsRegistry.username!, '--password-stdin'], `${tlsRegistry.password}\n`);
+  assert.equal(login.exitCode, 0, login.stderr);
+  assert.match(login.stdout, /Login Succeeded/);
+
+  const pulled = await docker(daemon, ['pull', `${tlsRegistry.host}/library/busybox:latest`]);
+  assert.equal(pulled.exitCode, 0, pulled.stderr);
+  assert.match(pulled.stdout, /Digest: sha256:[a-f0-9]{64}/);
+});
+
+test('POST /auth checks token credentials', async () => {
+  const body = (password: string) => Buffer.from(JSON.stringify({ username: tokenRegistry.username, password, serveraddress: tokenRegistry.host }));
+  const accepted = await apiRequest(daemon, 'POST', '/auth', { 'Content-Type': 'application/json' }, body(tokenRegistry.password!));
+  assert.equal(accepted.status, 200, accepted.text);
+  assert.deepEqual(JSON.parse(accepted.text), { Status: 'Login Succeeded', IdentityToken: '' });
+
+  const rejected = await apiRequest(daemon, 'POST', '/auth', { 'Content-Type': 'application/json' }, body('wrong'));
+  assert.equal(rejected.status, 401, rejected.text);
 });

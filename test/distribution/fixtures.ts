@@ -113,7 +113,7 @@ export async function pushDerivedImage(
 ): Promise<{ manifest: Descriptor; configDigest: string }> {
   const layers: Descriptor[] = [];
   for (const layer of base.manifest.layers) {
-    // Cross-repository mount; the registry answers 201 when the blob exists in the source repository.
+    // Cross-repository mount: the registry returns 201 when the blob exists in the source repository.
     const mounted = await call(registry, 'POST', `/v2/${repository}/blobs/uploads/?mount=${layer.digest}&from=library/busybox`, null);
     if (mounted.status !== 201) throw new Error(`mount ${layer.digest} into ${repository}: HTTP ${mounted.status}`);
     layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer.digest, size: layer.size });

@@ -1,5 +1,5 @@
 // Pushes pulled images back to real registries and checks with skopeo that
-// the registry holds the same manifest digest that Berth reported.
+// the registry stores the same manifest digest that Berth reported.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDaemon, type TestDaemon } from '../helpers/daemon';

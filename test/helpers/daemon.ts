@@ -153,7 +153,7 @@ export function request(socketPath: string, method: string, requestPath: string,
 
 export async function loadArchive(socketPath: string, archive: string): Promise<void> {
   const response = await request(socketPath, 'POST', '/images/load?quiet=1', fs.readFileSync(archive), { 'Content-Type': 'application/x-tar' });
-  // A failed load still answers 200: the error comes as a JSON message in the body.
+  // A failed load still returns 200: the error comes as a JSON message in the body.
   if (response.status !== 200 || /"error(Detail)?"/.test(response.body.toString())) {
     throw new Error(`load ${archive}: HTTP ${response.status} ${response.body.toString()}`);
   }

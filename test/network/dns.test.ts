@@ -46,7 +46,7 @@ async function lookup(netnsPath: string, server: string, name: string): Promise<
   return result.stdout.trim();
 }
 
-// The resolver binds a new gateway address within about a second; retry until it answers.
+// The resolver binds a new gateway address within about a second, so retry until it responds.
 async function lookupWhenReady(netnsPath: string, server: string, name: string): Promise<string> {
   let answer = '';
   for (let attempt = 0; attempt < 10; attempt++) {
@@ -124,7 +124,8 @@ test('resolver survives service restart', async () => {
   assert.equal(await restarted.resolverPid(), null);
   await restarted.create({ name: 'delta' });
   const newPid = await restarted.resolverPid();
-  assert.ok(newPid && newPid !== pid);
+  assert.ok(newPid);
+  assert.notEqual(newPid, pid);
   assert.equal(await lookupWhenReady(netnsPath, gateway, 'steady'), endpoint.ipAddress);
 
   await restarted.releaseSandbox(id);

@@ -81,7 +81,8 @@ test('published tcp udp and range ports', async () => {
     assert.equal(bindings.length, 5);
     const tcp80 = bindings.find((binding) => binding.containerPort === 80 && binding.protocol === 'tcp');
     const udp53 = bindings.find((binding) => binding.protocol === 'udp');
-    assert.ok(tcp80 && udp53);
+    assert.ok(tcp80);
+    assert.ok(udp53);
     assert.ok(tcp80.hostPort >= 49153, `random port ${tcp80.hostPort} out of range`);
 
     assert.equal(await tcpGreeting('127.0.0.1', tcp80.hostPort), 'tcp 80');
@@ -102,7 +103,7 @@ test('published tcp udp and range ports', async () => {
     assert.equal(await tcpGreeting('127.0.0.1', base + 1), 'tcp 9002');
     await assert.rejects(service.publish(id, parsePortSpec(`127.0.0.1:${base}:80`)), /port is already allocated/);
 
-    // Published on every address, the port answers on 127.0.0.2 as well.
+    // Published on every address, the port also forwards from 127.0.0.2.
     const everywhere = await service.publish(id, parsePortSpec(`${base + 2}:80`));
     assert.equal(everywhere[0].hostPort, base + 2);
     assert.equal(await tcpGreeting('127.0.0.2', base + 2), 'tcp 80');

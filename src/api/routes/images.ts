@@ -6,6 +6,7 @@ import type { ApiRequest, ApiServices, Reply } from '../context';
 import { FilterArgs } from '../filters/filter-args';
 import { selectImages } from '../filters/image-volume-filters';
 import { queryBool, queryBoolOrDefault } from '../query';
+import { readJsonBody } from '../body';
 import type { Router } from '../router';
 import { versionBelow } from '../version';
 import { familiarReference, imageInspectShape, imageSummaryShape } from '../shapes/image';
@@ -104,6 +105,21 @@ async function pushImage(request: ApiRequest, reply: Reply, services: ApiService
   await streamProgress(reply, services, { action: 'push', image: name }, (emit) => services.engine.pushImage(name, { tag, registryAuth }, emit));
 }
 
+// POST /auth: checks the credentials with the registry; the client stores them.
+async function checkLogin(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
+  const body = await readJsonBody(request);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidArgumentError('invalid login request: expected a JSON object');
+  const fields = body as Record<string, unknown>;
+  const text = (name: string) => (typeof fields[name] === 'string' ? (fields[name] as string) : '');
+  await services.engine.checkRegistryLogin({
+    username: text('username'),
+    password: text('password'),
+    serverAddress: text('serveraddress'),
+    identityToken: text('identitytoken'),
+  });
+  reply.json(200, { Status: 'Login Succeeded', IdentityToken: '' });
+}
+
 async function createImage(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
   const { query } = request;
   if (query.get('fromImage')) {
@@ -153,5 +169,6 @@ export function registerImageRoutes(router: Router): void {
   });
   router.add('POST', '/images/{name*}/tag', tagImage);
   router.add('POST', '/images/{name*}/push', pushImage);
+  router.add('POST', '/auth', checkLogin);
   router.add('DELETE', '/images/{name*}', removeImage);
 }

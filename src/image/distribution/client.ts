@@ -123,7 +123,8 @@ export class RegistryClient {
     }
     if (challenge.scheme !== 'bearer') return null;
 
-    const scopes = [`repository:${this.repository}:${this.actions.join(',')}`];
+    // A login check (empty repository) asks for a token without a scope.
+    const scopes = this.repository === '' ? [] : [`repository:${this.repository}:${this.actions.join(',')}`];
     const url = tokenRequestUrl(challenge, scopes, this.credentials);
     const realm = challenge.parameters.realm;
     let response: RegistryResponse;

@@ -1,7 +1,7 @@
 // Platform requests ("linux/arm/v7") and the choice of a manifest list or
-// OCI index entry, following containerd's matcher, which Docker uses: os and
-// architecture must be equal after normalization, and an older variant may
-// stand in for a newer request (arm v7 accepts v6 and v5, never the reverse).
+// OCI index entry. The rules follow containerd's matcher, which Docker uses.
+// The os and architecture must be equal after normalization. An older variant
+// may stand in for a newer request (arm v7 accepts v6 and v5), never the reverse.
 import { InvalidArgumentError, NotFoundError } from '../../common/errors';
 import { hostArchitecture } from '../image-config';
 

@@ -1,9 +1,10 @@
-// Pulls an image from a registry into the image store: resolve the reference
-// on the endpoints (mirrors, HTTPS, plain HTTP for insecure registries), pick
-// the platform's manifest from a list or index, check the config, download
-// missing layers three at a time into a temporary directory, unpack them in
-// order, and commit the image with its tag and RepoDigests. Layers already in
-// the store are skipped. Progress goes out as Docker's JSON messages.
+// Pulls an image from a registry into the image store. The reference is
+// resolved on each endpoint in turn (mirrors, HTTPS, then plain HTTP for
+// insecure registries), and the platform's manifest is picked from a list or
+// index. Missing layers download three at a time into a temporary directory
+// and are unpacked in order; layers already in the store are skipped. The
+// image is committed last, with its tag and RepoDigests. Progress goes out as
+// Docker's JSON messages.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -51,7 +52,7 @@ export interface PulledImage {
   references: string[];
 }
 
-// What the image store lends a pull; commit() runs under the store's metadata lock.
+// Image store access that a pull needs. commit() runs under the store's metadata lock.
 export interface PullStore {
   temporaryDirectory: string;
   layers: LayerStore;

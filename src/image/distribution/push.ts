@@ -1,7 +1,7 @@
-// Pushes images to a registry: for each tag, every blob of the image's stored
-// manifest is checked with HEAD and skipped when the registry has it, mounted
-// from another repository of the same registry when the image was pulled
-// from there, or uploaded from the content store; then the manifest is PUT
+// Pushes images to a registry. For each tag, every blob of the image's stored
+// manifest is checked with HEAD and skipped when the registry has it. Else it
+// is mounted from another repository of the same registry that the image was
+// pulled from, or uploaded from the content store. The manifest is then PUT
 // unchanged, so the pushed digest equals the one the image was pulled with.
 import fs from 'node:fs';
 import { Transform } from 'node:stream';
@@ -33,7 +33,7 @@ export interface TaggedImage {
   repoDigests: string[];
 }
 
-// What the image store lends a push.
+// Image store access that a push needs.
 export interface PushStore {
   content: ContentStore;
   logger: Logger;

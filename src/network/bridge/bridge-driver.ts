@@ -16,12 +16,16 @@ export interface BridgeSettings {
 }
 
 // Creates the bridge, or brings an existing one (after a daemon restart) to the
-// wanted state; running it twice changes nothing.
+// expected state; running it twice changes nothing.
 export async function ensureBridge(settings: BridgeSettings): Promise<void> {
   if (!(await findLink(settings.name))) {
     await ip(['link', 'add', 'name', settings.name, 'type', 'bridge']);
   }
-  await ip(['link', 'set', 'dev', settings.name, 'mtu', String(settings.mtu)]);
+  // A bridge without a set address takes the lowest address of its ports, so it would
+  // change whenever a container leaves and sandboxes would keep a stale ARP entry for
+  // the gateway. A fixed address derived from the gateway address keeps it stable.
+  const gateway = settings.gatewayCidr.split('/')[0];
+  await ip(['link', 'set', 'dev', settings.name, 'address', macFromAddress(gateway), 'mtu', String(settings.mtu)]);
   const addresses = await linkAddresses(settings.name);
   if (!addresses.includes(settings.gatewayCidr)) {
     await ip(['address', 'add', settings.gatewayCidr, 'dev', settings.name]);

@@ -6,7 +6,7 @@ import type { NetworkRecord } from '../types';
 export interface ResolverListener {
   // Address the resolver listens on, UDP and TCP port 53: the network's gateway.
   address: string;
-  // The network's subnet: only clients inside it get answers from this listener.
+  // The network's subnet. Only clients inside it get responses from this listener.
   subnet: string;
   // Lowercase name -> IPv4 addresses.
   names: Record<string, string[]>;

@@ -36,15 +36,15 @@ export class EmbeddedResolver {
     } catch (error) {
       this.log.error({ err: error, file: this.recordsFile }, 'read resolver records failed; keeping the previous records');
     }
-    const wanted = new Set(this.records.listeners.map((listener) => listener.address));
+    const configured = new Set(this.records.listeners.map((listener) => listener.address));
     for (const [address, listener] of this.listeners) {
-      if (wanted.has(address)) continue;
+      if (configured.has(address)) continue;
       listener.udp.close();
       listener.tcp.close();
       this.listeners.delete(address);
       this.log.info({ address }, 'stopped listening');
     }
-    for (const address of wanted) {
+    for (const address of configured) {
       if (this.listeners.has(address) || this.pending.has(address)) continue;
       this.pending.add(address);
       try {
@@ -81,7 +81,7 @@ export class EmbeddedResolver {
         .then((response) => {
           if (response) udp.send(response, remote.port, remote.address);
         })
-        .catch((error: unknown) => this.log.error({ err: error, address, client: remote.address }, 'answer UDP query failed'));
+        .catch((error: unknown) => this.log.error({ err: error, address, client: remote.address }, 'respond to UDP query failed'));
     });
 
     const tcp = net.createServer((socket) => this.serveTcp(address, socket));
@@ -118,7 +118,7 @@ export class EmbeddedResolver {
             length.writeUInt16BE(response.length);
             socket.write(Buffer.concat([length, response]));
           })
-          .catch((error: unknown) => this.log.error({ err: error, address }, 'answer TCP query failed'));
+          .catch((error: unknown) => this.log.error({ err: error, address }, 'respond to TCP query failed'));
       }
     });
   }
@@ -135,7 +135,7 @@ export class EmbeddedResolver {
     const names = listener.names;
     const local = names[question.name];
     if (local && question.class === CLASS_IN) {
-      // A known container name has only IPv4 addresses: other types get an empty answer, not a forward.
+      // A known container name has only IPv4 addresses, so other types get an empty answer section instead of a forward.
       return buildResponse(message, question, RCODE_NOERROR, question.type === TYPE_A ? local : []);
     }
 

@@ -27,8 +27,8 @@ export class ResolverSupervisor {
     await fs.mkdir(this.directory, { recursive: true, mode: 0o700 });
     await writeJsonAtomic(this.recordsFile, records, 0o644);
     const pid = await this.runningPid();
-    // A resolver that is still starting has no SIGHUP handler yet and would die of the signal;
-    // it reads the records on its own once it runs, and every second after that.
+    // A resolver that is still starting has no SIGHUP handler yet and would die of the signal.
+    // It reads the records by itself once it runs, and every second after that.
     if (pid && (await catchesHangup(pid))) process.kill(pid, 'SIGHUP');
   }
 
