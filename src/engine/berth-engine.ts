@@ -29,6 +29,7 @@ import type {
   EngineInfo,
   ExecRecord,
   ExecSpec,
+  ImageHistoryItem,
   ListContainersOptions,
   LogOptions,
   ProcessTable,
@@ -154,6 +155,31 @@ export class BerthEngine implements Engine {
   async pushImage(name: string, options: { tag: string | null; registryAuth: string | null }, onProgress: (message: object) => void): Promise<void> {
     const pushOptions = { credentials: parseRegistryAuth(options.registryAuth), registry: this.config.registry, certsDirectories: certsDirectoriesFromEnvironment() };
     await this.images.push(name, options.tag, pushOptions, onProgress);
+  }
+
+  // Follows dockerd: entries pair with layers in order, skipping empty_layer ones, and only the newest entry names the image.
+  async imageHistory(reference: string): Promise<ImageHistoryItem[]> {
+    const image = this.images.resolve(reference);
+    const layers = this.images.imageLayers(image.id);
+    const history = image.config.history ?? [];
+    const items: ImageHistoryItem[] = [];
+    let layerIndex = 0;
+    for (const entry of history) {
+      let size = 0;
+      if (!entry.empty_layer) {
+        const layer = layers[layerIndex];
+        if (!layer) throw new ConflictError(`history of image ${image.id}: too many non-empty layers in the History section`);
+        size = layer.size;
+        layerIndex++;
+      }
+      const created = Date.parse(entry.created ?? '');
+      items.unshift({ id: '<missing>', created: Number.isNaN(created) ? 0 : Math.floor(created / 1000), createdBy: entry.created_by ?? '', tags: [], size, comment: entry.comment ?? '' });
+    }
+    if (items.length > 0) {
+      items[0].id = image.id;
+      items[0].tags = image.repoTags;
+    }
+    return items;
   }
 
   async checkRegistryLogin(login: { username: string; password: string; serverAddress: string; identityToken: string }): Promise<void> {

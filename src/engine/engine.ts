@@ -139,6 +139,19 @@ export interface EngineInfo {
   initPath: string;
 }
 
+// One entry of an image's history. id is the image ID on the newest entry and "<missing>" below it.
+export interface ImageHistoryItem {
+  id: string;
+  // Unix time in seconds; 0 when the entry has no valid timestamp.
+  created: number;
+  createdBy: string;
+  // Normalized references of the image, on the newest entry only.
+  tags: string[];
+  // Bytes of the layer the entry created; 0 for entries without a layer.
+  size: number;
+  comment: string;
+}
+
 export interface Engine {
   info(): Promise<EngineInfo>;
 
@@ -155,6 +168,8 @@ export interface Engine {
   pullImage(reference: string, options: { registryAuth: string | null; platform: string | null }, onProgress: (message: object) => void): Promise<void>;
   // Pushes a repository's tag, or all its tags when tag is null, with Docker's JSON progress messages.
   pushImage(name: string, options: { tag: string | null; registryAuth: string | null }, onProgress: (message: object) => void): Promise<void>;
+  // Returns the image's history, newest first, as `docker history` lists it.
+  imageHistory(reference: string): Promise<ImageHistoryItem[]>;
   // Checks credentials against a registry (POST /auth); throws an unauthorized error when it rejects them.
   checkRegistryLogin(login: { username: string; password: string; serverAddress: string; identityToken: string }): Promise<void>;
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import { run } from '../../src/common/subprocess';
 import { createNetns, removeNetns } from '../../src/network/bridge/netns';
-import { deleteLink } from '../../src/network/bridge/iproute';
+import { deleteLink, findLink } from '../../src/network/bridge/iproute';
+import { macFromAddress } from '../../src/network/bridge/bridge-driver';
 import { NetworkService } from '../../src/network/service';
 import { canPing, containerId, inSandbox, leftovers, startInNamespace, startNetworking, stopProcess, waitForOutput, type TestNetworking } from './helpers';
 
@@ -78,6 +79,10 @@ test('bridge network pings and isolation', async () => {
   const routes = (await inSandbox(one.netnsPath, ['ip', 'route'])).stdout;
   assert.match(routes, new RegExp(`default via ${alpha.ipam?.gateway.replace(/\./g, '\\.')} dev eth0`));
 
+  // The bridge keeps an address derived from its gateway, so a leaving port cannot change it.
+  const alphaBridge = await findLink(alpha.bridgeName as string);
+  assert.equal(alphaBridge?.address, macFromAddress(alpha.ipam?.gateway as string));
+
   assert.equal(await canPing(two.netnsPath, one.endpoint.ipAddress), true, 'same network must reach');
   assert.equal(await canPing(three.netnsPath, beta.ipam?.gateway as string), true, 'own gateway must reach');
   assert.equal(await canPing(three.netnsPath, one.endpoint.ipAddress), false, 'other network must not reach');
@@ -99,7 +104,13 @@ test('bridge network pings and isolation', async () => {
   for (const id of [one.id, two.id, three.id, both]) await service.releaseSandbox(id);
   await assert.rejects(service.remove('bridge'), /pre-defined network/);
   await service.remove('alpha');
-  await service.remove('beta');
+  assert.equal(await findLink(alpha.bridgeName as string), undefined);
+  const rules = (await run('iptables-save', [])).stdout;
+  assert.ok(!rules.includes(alpha.bridgeName as string), 'rules of a removed network must be gone');
+  assert.ok(rules.includes(beta.bridgeName as string), 'rules of the remaining network must stay');
+
+  assert.deepEqual(await service.prune(), ['beta']);
+  assert.equal(await findLink(beta.bridgeName as string), undefined);
 });
 
 test('outbound masquerade and internal network', async () => {

@@ -1,8 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import path from 'node:path';
 import { buildResponse, parseQuestion, RCODE_NOERROR, RCODE_NXDOMAIN } from '../../src/network/dns/codec';
+import { formatIPv4 } from '../../src/network/cidr';
 import { NetworkService } from '../../src/network/service';
 import { containerId, inSandbox, leftovers, startNetworking, type TestNetworking } from './helpers';
 
@@ -46,6 +48,30 @@ async function lookup(netnsPath: string, server: string, name: string): Promise<
   return result.stdout.trim();
 }
 
+// Sends an A query over DNS-over-TCP framing and returns the addresses in the response.
+function queryTcp(server: string, name: string): Promise<string[]> {
+  const labels = name.split('.').map((label) => Buffer.concat([Buffer.from([label.length]), Buffer.from(label)]));
+  const query = Buffer.concat([Buffer.from([0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]), ...labels, Buffer.from([0, 0, 1, 0, 1])]);
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(query.length);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(53, server, () => socket.write(Buffer.concat([length, query])));
+    let buffered = Buffer.alloc(0);
+    socket.setTimeout(2000, () => socket.destroy(new Error('DNS over TCP timed out')));
+    socket.on('error', reject);
+    socket.on('data', (chunk) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      if (buffered.length < 2 || buffered.length < 2 + buffered.readUInt16BE(0)) return;
+      socket.end();
+      const response = buffered.subarray(2);
+      const count = response.readUInt16BE(6);
+      const addresses: string[] = [];
+      for (let index = 0; index < count; index++) addresses.push(formatIPv4(response.readUInt32BE(response.length - 4 * (count - index))));
+      resolve(addresses);
+    });
+  });
+}
+
 // The resolver binds a new gateway address within about a second, so retry until it responds.
 async function lookupWhenReady(netnsPath: string, server: string, name: string): Promise<string> {
   let answer = '';
@@ -77,6 +103,9 @@ test('embedded dns names per network', async () => {
   assert.equal(await lookupWhenReady(clientPath, alphaGateway, 'web'), web.ipAddress);
   assert.equal(await lookup(clientPath, alphaGateway, 'WWW'), web.ipAddress);
   assert.equal(await lookup(clientPath, alphaGateway, webId.slice(0, 12)), web.ipAddress);
+
+  // The host's own address on the bridge is inside the subnet, so it may query over TCP too.
+  assert.deepEqual(await queryTcp(alphaGateway, 'www'), [web.ipAddress]);
 
   // Unknown names go to the upstream server.
   assert.equal(await lookup(clientPath, alphaGateway, 'outside.test'), '203.0.113.7');

@@ -170,5 +170,12 @@ export function registerImageRoutes(router: Router): void {
   router.add('POST', '/images/{name*}/tag', tagImage);
   router.add('POST', '/images/{name*}/push', pushImage);
   router.add('POST', '/auth', checkLogin);
+  router.add('GET', '/images/{name*}/history', async (request, reply, services) => {
+    const history = await services.engine.imageHistory(request.params.name);
+    reply.json(
+      200,
+      history.map((item) => ({ Id: item.id, Created: item.created, CreatedBy: item.createdBy, Tags: item.tags.map(familiarReference), Size: item.size, Comment: item.comment })),
+    );
+  });
   router.add('DELETE', '/images/{name*}', removeImage);
 }
