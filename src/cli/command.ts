@@ -58,11 +58,17 @@ export interface Command {
   run(context: CommandContext, flags: FlagValues, args: string[]): Promise<number>;
 }
 
+// A command in the command tree: its summary for help, and its module loaded on demand.
+export interface CommandEntry {
+  summary: string;
+  load(): Command;
+}
+
 // A command group such as "container" or "volume".
 export interface CommandGroup {
   name: string;
   summary: string;
-  commands: Map<string, Command>;
+  commands: Map<string, CommandEntry>;
   // Subcommand names listed in help, each once (aliases such as "list" are left out).
   listed: string[];
 }

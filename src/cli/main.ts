@@ -7,7 +7,7 @@ import { cannotConnectMessage, connect, ConnectError } from './client/connect';
 import { HostError, resolveHost, type DaemonHost } from './client/host';
 import { checkArguments, CliError, ExitStatus, flagErrorMessage, PROGRAM, renderCommandHelp, renderGroupHelp, type Command, type CommandContext, type Streams } from './command';
 import { FlagError, parseFlags, type FlagSpec } from './flags';
-import { clientVersion } from './commands/system';
+import { clientVersion } from './client-version';
 import { GROUPS, renderProgramHelp, TOP_LEVEL } from './registry';
 
 const GLOBAL_FLAGS: FlagSpec[] = [
@@ -38,12 +38,12 @@ function resolveCommand(args: string[], streams: Streams): Resolved | null {
     if (!command) {
       throw new CliError(`${PROGRAM}: unknown command: ${groupPath} ${subcommand}\n\nUsage:  ${groupPath} COMMAND\n\nRun '${groupPath} --help' for more information`);
     }
-    return { command, commandPath: `${groupPath} ${subcommand}`, argv: subArgs };
+    return { command: command.load(), commandPath: `${groupPath} ${subcommand}`, argv: subArgs };
   }
 
   const command = TOP_LEVEL.get(name);
   if (!command) throw new CliError(`${PROGRAM}: unknown command: ${PROGRAM} ${name}\n\nRun '${PROGRAM} --help' for more information`);
-  return { command, commandPath: `${PROGRAM} ${name}`, argv: rest };
+  return { command: command.load(), commandPath: `${PROGRAM} ${name}`, argv: rest };
 }
 
 function createContext(commandPath: string, streams: Streams, environment: NodeJS.ProcessEnv, hosts: string[]): CommandContext & { host(): DaemonHost | null } {

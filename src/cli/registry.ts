@@ -1,27 +1,75 @@
 // The command tree: top-level commands as docker spells them, and the
-// container, image, volume and system groups with their subcommands.
-import { PROGRAM, type Command, type CommandGroup } from './command';
-import { attachCommand, startCommand } from './commands/attach';
-import {
-  killCommand,
-  pauseCommand,
-  removeCommand,
-  renameCommand,
-  restartCommand,
-  stopCommand,
-  unpauseCommand,
-  waitCommand,
-} from './commands/container-lifecycle';
-import { execCommand } from './commands/exec';
-import { importCommand, loadCommand, removeImageCommand, tagCommand } from './commands/images';
-import { containerInspectCommand, imageInspectCommand, inspectCommand, topCommand, volumeInspectCommand } from './commands/inspect';
-import { imagesCommand, psCommand, volumeListCommand } from './commands/list';
-import { logsCommand } from './commands/logs';
-import { createCommandSpec, runCommandSpec } from './commands/run';
-import { infoCommand, versionCommand } from './commands/system';
-import { volumeCreateCommand, volumePruneCommand, volumeRemoveCommand } from './commands/volumes';
+// container, image, volume and system groups with their subcommands. Each
+// entry carries its summary for help text and loads its command module only
+// when that command runs, because loading every module up front doubled the
+// CLI's start-up time.
+import { PROGRAM, type CommandEntry, type CommandGroup } from './command';
 
-function group(name: string, summary: string, entries: Array<[string, Command]>, listed: string[]): CommandGroup {
+// The command modules, each loaded by require() on first use.
+type Modules = {
+  attach: typeof import('./commands/attach');
+  lifecycle: typeof import('./commands/container-lifecycle');
+  exec: typeof import('./commands/exec');
+  images: typeof import('./commands/images');
+  inspect: typeof import('./commands/inspect');
+  list: typeof import('./commands/list');
+  logs: typeof import('./commands/logs');
+  run: typeof import('./commands/run');
+  system: typeof import('./commands/system');
+  volumes: typeof import('./commands/volumes');
+};
+
+const load = {
+  attach: () => require('./commands/attach') as Modules['attach'],
+  lifecycle: () => require('./commands/container-lifecycle') as Modules['lifecycle'],
+  exec: () => require('./commands/exec') as Modules['exec'],
+  images: () => require('./commands/images') as Modules['images'],
+  inspect: () => require('./commands/inspect') as Modules['inspect'],
+  list: () => require('./commands/list') as Modules['list'],
+  logs: () => require('./commands/logs') as Modules['logs'],
+  run: () => require('./commands/run') as Modules['run'],
+  system: () => require('./commands/system') as Modules['system'],
+  volumes: () => require('./commands/volumes') as Modules['volumes'],
+};
+
+// The summary is repeated here so help text needs no command module; a test checks it against the loaded command.
+function entry(summary: string, loadCommand: CommandEntry['load']): CommandEntry {
+  return { summary, load: loadCommand };
+}
+
+const attachCommand = entry('Attach local standard input, output, and error streams to a running container', () => load.attach().attachCommand);
+const startCommand = entry('Start one or more stopped containers', () => load.attach().startCommand);
+const killCommand = entry('Kill one or more running containers', () => load.lifecycle().killCommand);
+const pauseCommand = entry('Pause all processes within one or more containers', () => load.lifecycle().pauseCommand);
+const removeCommand = entry('Remove one or more containers', () => load.lifecycle().removeCommand);
+const renameCommand = entry('Rename a container', () => load.lifecycle().renameCommand);
+const restartCommand = entry('Restart one or more containers', () => load.lifecycle().restartCommand);
+const stopCommand = entry('Stop one or more running containers', () => load.lifecycle().stopCommand);
+const unpauseCommand = entry('Unpause all processes within one or more containers', () => load.lifecycle().unpauseCommand);
+const waitCommand = entry('Block until one or more containers stop, then print their exit codes', () => load.lifecycle().waitCommand);
+const execCommand = entry('Execute a command in a running container', () => load.exec().execCommand);
+const importCommand = entry('Import the contents from a tarball to create a filesystem image', () => load.images().importCommand);
+const loadCommand = entry('Load an image from a tar archive or STDIN', () => load.images().loadCommand);
+const removeImageCommand = entry('Remove one or more images', () => load.images().removeImageCommand);
+const tagCommand = entry('Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', () => load.images().tagCommand);
+const containerInspectCommand = entry('Display detailed information on one or more containers', () => load.inspect().containerInspectCommand);
+const imageInspectCommand = entry('Display detailed information on one or more images', () => load.inspect().imageInspectCommand);
+const inspectCommand = entry('Return low-level information on Berth objects', () => load.inspect().inspectCommand);
+const topCommand = entry('Display the running processes of a container', () => load.inspect().topCommand);
+const volumeInspectCommand = entry('Display detailed information on one or more volumes', () => load.inspect().volumeInspectCommand);
+const imagesCommand = entry('List images', () => load.list().imagesCommand);
+const psCommand = entry('List containers', () => load.list().psCommand);
+const volumeListCommand = entry('List volumes', () => load.list().volumeListCommand);
+const logsCommand = entry('Fetch the logs of a container', () => load.logs().logsCommand);
+const createCommandSpec = entry('Create a new container', () => load.run().createCommandSpec);
+const runCommandSpec = entry('Create and run a new container from an image', () => load.run().runCommandSpec);
+const infoCommand = entry('Display system-wide information', () => load.system().infoCommand);
+const versionCommand = entry('Show the Berth version information', () => load.system().versionCommand);
+const volumeCreateCommand = entry('Create a volume', () => load.volumes().volumeCreateCommand);
+const volumePruneCommand = entry('Remove unused local volumes', () => load.volumes().volumePruneCommand);
+const volumeRemoveCommand = entry('Remove one or more volumes', () => load.volumes().volumeRemoveCommand);
+
+function group(name: string, summary: string, entries: Array<[string, CommandEntry]>, listed: string[]): CommandGroup {
   return { name, summary, commands: new Map(entries), listed };
 }
 
@@ -88,7 +136,7 @@ const SYSTEM_GROUP = group('system', 'Manage Berth', [['info', infoCommand]], ['
 
 export const GROUPS: ReadonlyMap<string, CommandGroup> = new Map([CONTAINER_GROUP, IMAGE_GROUP, VOLUME_GROUP, SYSTEM_GROUP].map((entry) => [entry.name, entry]));
 
-export const TOP_LEVEL: ReadonlyMap<string, Command> = new Map<string, Command>([
+export const TOP_LEVEL: ReadonlyMap<string, CommandEntry> = new Map<string, CommandEntry>([
   ['run', runCommandSpec],
   ['exec', execCommand],
   ['ps', psCommand],

@@ -157,6 +157,10 @@ export class BerthEngine implements Engine {
     await this.images.push(name, options.tag, pushOptions, onProgress);
   }
 
+  saveImages(names: string[]): Promise<Readable> {
+    return this.images.save(names);
+  }
+
   // Follows dockerd: entries pair with layers in order, skipping empty_layer ones, and only the newest entry names the image.
   async imageHistory(reference: string): Promise<ImageHistoryItem[]> {
     const image = this.images.resolve(reference);

@@ -168,6 +168,8 @@ export interface Engine {
   pullImage(reference: string, options: { registryAuth: string | null; platform: string | null }, onProgress: (message: object) => void): Promise<void>;
   // Pushes a repository's tag, or all its tags when tag is null, with Docker's JSON progress messages.
   pushImage(name: string, options: { tag: string | null; registryAuth: string | null }, onProgress: (message: object) => void): Promise<void>;
+  // Returns a docker-archive tar of the images (`docker save`).
+  saveImages(names: string[]): Promise<Readable>;
   // Returns the image's history, newest first, as `docker history` lists it.
   imageHistory(reference: string): Promise<ImageHistoryItem[]>;
   // Checks credentials against a registry (POST /auth); throws an unauthorized error when it rejects them.

@@ -24,6 +24,7 @@ import { familiarReferences, planRemoval } from './image-remove';
 import { familiarName, familiarize, formatReference, isDigestReference, normalizeReference, parseReference, withDefaultTag } from './reference';
 import { pullImage, type ProgressMessage, type PulledImage, type PullOptions } from './distribution/pull';
 import { pushImage, type PushOptions, type TaggedImage } from './distribution/push';
+import { saveImages, savedTag } from './distribution/save';
 
 const METADATA_LOCK = 'metadata';
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -307,6 +308,22 @@ export class ImageService {
         }),
     };
     await pushImage(store, name, tag, options, onProgress);
+  }
+
+  // Returns a docker-archive tar of the named images; the tag a name gives becomes a RepoTag.
+  async save(names: string[]): Promise<Readable> {
+    const store = {
+      content: this.content,
+      temporaryDirectory: this.temporaryDirectory,
+      logger: this.logger,
+      resolve: (name: string) => {
+        const image = this.resolve(name);
+        const tag = savedTag(name);
+        const repoTags = tag !== null && this.metadata.lookupReference(tag) === image.id ? [tag] : [];
+        return { id: image.id, config: image.config, manifestDigest: this.metadata.stored(image.id)?.manifestDigest ?? null, repoTags };
+      },
+    };
+    return saveImages(store, names);
   }
 
   private taggedImages(repository: string, tag: string | null): TaggedImage[] {

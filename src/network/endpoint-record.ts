@@ -20,7 +20,6 @@ export function newEndpointRecord(
   containerId: string,
   options: ConnectOptions,
   ownEndpoints: readonly EndpointRecord[],
-  networkById: (id: string) => NetworkRecord,
 ): PlannedEndpoint {
   if (network.endpoints[containerId]) {
     throw new ConflictError(`endpoint with name ${options.name} already exists in network ${network.name}`);
@@ -49,11 +48,12 @@ export function newEndpointRecord(
     macAddress: macFromAddress(ipAddress),
     hostInterface: newHostInterfaceName(),
     containerInterface: nextContainerInterface(ownEndpoints.map((own) => own.containerInterface)),
+    defaultRoute: false,
   };
   // The first network that leads outside gives the sandbox its default route.
-  // NOTE: disconnecting that network does not move the default route to another endpoint.
-  const hasDefaultRoute = ownEndpoints.some((own) => !networkById(own.networkId).internal);
-  const defaultGateway = !network.internal && !hasDefaultRoute ? network.ipam.gateway : null;
+  const hasDefaultRoute = ownEndpoints.some((own) => own.defaultRoute);
+  endpoint.defaultRoute = !network.internal && !hasDefaultRoute;
+  const defaultGateway = endpoint.defaultRoute ? network.ipam.gateway : null;
   return { endpoint, bridge: network.bridgeName, defaultGateway };
 }
 

@@ -27,9 +27,9 @@ export interface IpamRequest {
   ipRange?: string;
 }
 
-// Chooses the IPAM settings of a new network. inUse holds the subnets of existing
-// networks; hostRoutes holds the host's routed prefixes, which only automatic
-// choices avoid (Docker, too, lets a user subnet shadow a host route).
+// Chooses the IPAM settings of a new network. inUse contains the subnets of
+// existing networks and hostRoutes the host's routed prefixes. Only automatic
+// choices avoid host routes, because Docker, too, lets a user subnet shadow one.
 export function planIpam(request: IpamRequest, inUse: readonly Subnet[], hostRoutes: readonly Subnet[], pools: readonly AddressPool[]): IpamSettings {
   if (!request.subnet) {
     if (request.gateway || request.ipRange) {
@@ -68,7 +68,7 @@ export function planIpam(request: IpamRequest, inUse: readonly Subnet[], hostRou
 }
 
 function pickSubnet(inUse: readonly Subnet[], hostRoutes: readonly Subnet[], pools: readonly AddressPool[]): Subnet {
-  const taken = [...inUse, ...hostRoutes.filter((route) => route.prefixLength > 0)];
+  const unavailable = [...inUse, ...hostRoutes.filter((route) => route.prefixLength > 0)];
   for (const pool of pools) {
     const base = parseCidr(pool.base);
     if (pool.size < base.prefixLength || pool.size > 30) {
@@ -77,7 +77,7 @@ function pickSubnet(inUse: readonly Subnet[], hostRoutes: readonly Subnet[], poo
     const step = 2 ** (32 - pool.size);
     for (let network = base.network; network <= lastAddress(base); network += step) {
       const candidate = { network: network >>> 0, prefixLength: pool.size };
-      if (!taken.some((subnet) => overlaps(subnet, candidate))) return candidate;
+      if (!unavailable.some((subnet) => overlaps(subnet, candidate))) return candidate;
     }
   }
   throw new ForbiddenError('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');

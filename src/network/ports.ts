@@ -19,12 +19,12 @@ interface PortRange {
   end: number;
 }
 
-function parseRange(text: string, what: 'containerPort' | 'hostPort'): PortRange {
+function parseRange(text: string, field: 'containerPort' | 'hostPort'): PortRange {
   const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text);
   const start = match ? Number(match[1]) : NaN;
   const end = match?.[2] !== undefined ? Number(match[2]) : start;
   if (!match || start < 1 || end > 65535 || end < start) {
-    throw new InvalidArgumentError(`invalid ${what}: ${text}`);
+    throw new InvalidArgumentError(`invalid ${field}: ${text}`);
   }
   return { start, end };
 }
@@ -43,9 +43,9 @@ function checkHostIp(hostIp: string): string {
   return hostIp;
 }
 
-// Parses one -p value into one spec per container port; a host port range maps
+// Parses one -p value into one spec per container port. A host port range maps
 // one to one onto a container range of the same length. A single container port
-// with a host range is also accepted, as Docker does: one free port of the range is used.
+// with a host range is also accepted, as Docker does, and one free port of the range is used.
 export function parsePortSpec(text: string): (PortSpec & { hostPortEnd: number })[] {
   const slash = text.lastIndexOf('/');
   const protocol = slash >= 0 ? parseProtocol(text.slice(slash + 1)) : 'tcp';
@@ -109,18 +109,18 @@ function isPublished(published: readonly PortSpec[], hostIp: string, port: numbe
   return published.some((binding) => binding.protocol === protocol && binding.hostPort === port && sameAddress(binding.hostIp, hostIp));
 }
 
-// Resolves every spec to a concrete host port. published holds the ports of all
-// sandboxes of this instance; a port counts as free only when no process on the
+// Resolves every spec to a concrete host port. published contains the ports of all
+// sandboxes of this instance. A port counts as free only when no process on the
 // host has it bound either.
 // NOTE: kernel DNAT does not hold the port, so a host process that binds it later is shadowed for forwarded traffic.
 export async function choosePorts(specs: readonly (PortSpec & { hostPortEnd: number })[], published: readonly PortSpec[]): Promise<PortSpec[]> {
   const chosen: PortSpec[] = [];
   for (const spec of specs) {
-    const taken = [...published, ...chosen];
+    const allocated = [...published, ...chosen];
     const candidates = spec.hostPort === 0 ? randomCandidates() : rangeSpecs({ start: spec.hostPort, end: spec.hostPortEnd });
     let port = 0;
     for (const candidate of candidates) {
-      if (isPublished(taken, spec.hostIp, candidate, spec.protocol)) continue;
+      if (isPublished(allocated, spec.hostIp, candidate, spec.protocol)) continue;
       if (await canBind(spec.hostIp, candidate, spec.protocol)) {
         port = candidate;
         break;
@@ -143,7 +143,7 @@ function randomCandidates(): number[] {
   return ports;
 }
 
-// Tries to bind the port briefly; false when some process on the host holds it.
+// Tries to bind the port briefly. Returns false when some process on the host has it bound.
 async function canBind(hostIp: string, port: number, protocol: PortProtocol): Promise<boolean> {
   const host = hostIp || '0.0.0.0';
   return new Promise((resolve, reject) => {

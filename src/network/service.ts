@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ForbiddenError, InvalidArgumentError, NotFoundError, errorMessage } from '../common/errors';
 import { KeyedLock } from '../common/keyed-lock';
 import { subsystemLogger } from '../common/logger';
-import { createEndpoint, ensureBridge, removeBridge, removeEndpoint } from './bridge/bridge-driver';
+import { createEndpoint, ensureBridge, removeBridge, removeEndpoint, setDefaultRoute } from './bridge/bridge-driver';
 import { readHostRoutes } from './bridge/iproute';
 import { createNetns, isNetnsMounted, removeNetns } from './bridge/netns';
 import { parseCidr } from './cidr';
@@ -165,7 +165,7 @@ export class NetworkService {
       const sandbox = this.requireSandbox(containerId);
       const network = this.get(networkIdOrName);
       const ownEndpoints = this.endpointsOf(containerId);
-      const { endpoint, bridge, defaultGateway } = newEndpointRecord(network, containerId, options, ownEndpoints, (id) => this.get(id));
+      const { endpoint, bridge, defaultGateway } = newEndpointRecord(network, containerId, options, ownEndpoints);
       const ipAddress = endpoint.ipAddress;
 
       network.endpoints[containerId] = endpoint;
@@ -200,6 +200,7 @@ export class NetworkService {
       const endpoint = network.endpoints[containerId];
       if (!endpoint) throw new NotFoundError(`container ${containerId} is not connected to network ${network.name}`);
       await this.dropEndpoint(network, endpoint, force);
+      if (endpoint.defaultRoute) await this.moveDefaultRoute(containerId);
 
       const sandbox = this.store.getSandbox(containerId);
       if (sandbox && sandbox.ports.some((port) => port.networkId === network.id)) {
@@ -267,6 +268,17 @@ export class NetworkService {
     if (!sandbox) return;
     await removeNetns(sandbox.netnsPath);
     await this.store.deleteSandbox(containerId);
+  }
+
+  // Gives the default route to another endpoint on a non-internal network, once the one that had it is gone.
+  private async moveDefaultRoute(containerId: string): Promise<void> {
+    const sandbox = this.store.getSandbox(containerId);
+    const successor = this.endpointsOf(containerId).find((own) => !this.get(own.networkId).internal);
+    if (!sandbox || !successor) return;
+    await setDefaultRoute(sandbox.netnsPath, successor.gateway, successor.containerInterface);
+    const network = this.get(successor.networkId);
+    network.endpoints[containerId] = { ...successor, defaultRoute: true };
+    await this.store.saveNetwork(network);
   }
 
   private async dropEndpoint(network: NetworkRecord, endpoint: EndpointRecord, force: boolean): Promise<void> {

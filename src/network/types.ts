@@ -27,6 +27,8 @@ export interface EndpointRecord {
   hostInterface: string;
   // Name of the container end inside the sandbox: eth0, eth1, ...
   containerInterface: string;
+  // True when the sandbox's default route goes through this endpoint's gateway.
+  defaultRoute: boolean;
 }
 
 export interface NetworkRecord {

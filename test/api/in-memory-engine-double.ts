@@ -2,7 +2,7 @@
 // API server only: it keeps containers, images, execs and volumes in memory
 // and runs nothing. End-to-end behaviour is tested against the real daemon.
 import { PassThrough, Readable } from 'node:stream';
-import { ConflictError, NotFoundError } from '../../src/common/errors';
+import { ConflictError, NotFoundError, NotImplementedError } from '../../src/common/errors';
 import type { ContainerRecord, ContainerSpec, ContainerStatus } from '../../src/container/types';
 import type {
   AttachOptions,
@@ -17,6 +17,7 @@ import type {
   ProcessTable,
   ContainerDetails,
   ContainerSize,
+  ImageHistoryItem,
   RemoveImageResult,
   StdioSession,
   WaitCondition,
@@ -308,6 +309,30 @@ export class InMemoryEngineDouble implements Engine {
   async topContainer(idOrName: string, psArgs: string): Promise<ProcessTable> {
     this.record('topContainer', idOrName, psArgs);
     return { titles: ['PID', 'CMD'], processes: [['1', 'sleep 100']] };
+  }
+
+  async pullImage(reference: string, options: { registryAuth: string | null; platform: string | null }): Promise<void> {
+    this.record('pullImage', reference, options);
+    throw new NotImplementedError(`pull ${reference}: the engine double has no registry`);
+  }
+
+  async pushImage(name: string, options: { tag: string | null; registryAuth: string | null }): Promise<void> {
+    this.record('pushImage', name, options);
+    throw new NotImplementedError(`push ${name}: the engine double has no registry`);
+  }
+
+  async saveImages(names: string[]): Promise<Readable> {
+    this.record('saveImages', names);
+    throw new NotImplementedError('save: the engine double has no image content');
+  }
+
+  async imageHistory(reference: string): Promise<ImageHistoryItem[]> {
+    this.record('imageHistory', reference);
+    return [];
+  }
+
+  async checkRegistryLogin(login: { username: string; password: string; serverAddress: string; identityToken: string }): Promise<void> {
+    this.record('checkRegistryLogin', login.serverAddress);
   }
 
   async containerDetails(idOrName: string): Promise<ContainerDetails> {

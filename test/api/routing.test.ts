@@ -104,7 +104,6 @@ const cases: Case[] = [
   { name: 'bad stop timeout', method: 'POST', path: '/containers/web/stop?t=soon', status: 400, check: messageMatches(/invalid value for "t"/) },
   { name: 'stop of a stopped container', method: 'POST', path: '/containers/web/stop', status: 304, check: (response) => assert.equal(response.body.length, 0) },
   { name: 'start with a HostConfig body', method: 'POST', path: '/containers/web/start', body: { Binds: ['/a:/b'] }, status: 400, check: messageMatches(/removed in v1.24/) },
-  { name: 'pull is not available', method: 'POST', path: '/images/create?fromImage=alpine&tag=3', status: 501, check: messageMatches(/pulling images is not supported yet/) },
   { name: 'image with slashes', method: 'GET', path: '/images/localhost:5000/foo/bar/json', status: 404, check: messageIs('No such image: localhost:5000/foo/bar') },
   { name: 'exec without command', method: 'POST', path: '/containers/web/exec', body: { Cmd: [] }, status: 400, check: messageIs('No exec command specified') },
   { name: 'exec bad detach keys', method: 'POST', path: '/containers/web/exec', body: { Cmd: ['sh'], DetachKeys: 'ctrl-1' }, status: 400, check: messageIs('Invalid escape keys (ctrl-1) provided') },

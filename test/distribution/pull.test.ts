@@ -2,6 +2,10 @@
 // through the Engine API and the real docker CLI, then runs the image.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon';
 import { assertDockerTalksToBerth, docker } from '../helpers/cli';
 import { BUSYBOX_ARCHIVE, skopeoInspect, skopeoPush, startRegistry, type TestRegistry } from './registry';
@@ -81,4 +85,49 @@ test('pull of a missing tag fails with the manifest error', async () => {
   const cli = await docker(daemon, ['pull', `${registry.host}/library/busybox:no-such-tag`]);
   assert.equal(cli.exitCode, 1);
   assert.match(cli.stderr, /Error response from daemon: manifest for .*:no-such-tag not found: manifest unknown: manifest unknown/);
+});
+
+test('history of a pulled image', async () => {
+  const reference = `${registry.host}/library/busybox:latest`;
+  const image = await apiJson(daemon, 'GET', `/images/${reference}/json`);
+  const history = await apiJson(daemon, 'GET', `/images/${reference}/history`);
+  assert.ok(history.length >= 1, JSON.stringify(history));
+  assert.equal(history[0].Id, image.Id);
+  assert.ok(history[0].Tags.includes(reference), JSON.stringify(history[0].Tags));
+  for (const entry of history.slice(1)) assert.equal(entry.Id, '<missing>');
+  const total = history.reduce((sum: number, entry: { Size: number }) => sum + entry.Size, 0);
+  assert.equal(total, image.Size, 'layer sizes add up to the image size');
+
+  const cli = await docker(daemon, ['history', '--format', '{{.ID}}', reference]);
+  assert.equal(cli.exitCode, 0, cli.stderr);
+  assert.equal(cli.stdout.split('\n')[0], image.Id.slice(7, 19));
+});
+
+test('save of a pulled image loads back', async () => {
+  const reference = `${registry.host}/library/busybox:latest`;
+  const image = await apiJson(daemon, 'GET', `/images/${reference}/json`);
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-save-'));
+  try {
+    const archive = path.join(directory, 'busybox.tar');
+    const saved = await docker(daemon, ['save', '-o', archive, reference]);
+    assert.equal(saved.exitCode, 0, saved.stderr);
+
+    const manifest = JSON.parse(execFileSync('tar', ['-xOf', archive, 'manifest.json'], { encoding: 'utf8' }));
+    assert.equal(manifest.length, 1);
+    assert.equal(manifest[0].Config, `blobs/sha256/${image.Id.slice(7)}`);
+    assert.deepEqual(manifest[0].RepoTags, [reference]);
+    // skopeo reads the archive on its own, so a private format cannot pass.
+    const inspected = JSON.parse(execFileSync('skopeo', ['inspect', `docker-archive:${archive}`], { encoding: 'utf8' }));
+    assert.equal(inspected.Layers.length, manifest[0].Layers.length);
+
+    const removed = await docker(daemon, ['rmi', '-f', image.Id]);
+    assert.equal(removed.exitCode, 0, removed.stderr);
+    const loaded = await docker(daemon, ['load', '-i', archive]);
+    assert.equal(loaded.exitCode, 0, loaded.stderr);
+    assert.match(loaded.stdout, new RegExp(`Loaded image: ${reference.replace(/[.]/g, '\\.')}`));
+    const reloaded = await apiJson(daemon, 'GET', `/images/${reference}/json`);
+    assert.equal(reloaded.Id, image.Id);
+  } finally {
+    fs.rmSync(directory, { recursive: true, force: true });
+  }
 });

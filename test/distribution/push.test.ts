@@ -88,4 +88,10 @@ test('push of a missing or loaded image fails clearly', async () => {
   assert.equal(imported.status, 200, imported.text);
   const loaded = await apiPush(daemon, `${registry.host}/test/loaded`, 'v1');
   assert.match(loaded.at(-1)?.error ?? '', /only images pulled from a registry can be pushed yet/);
+
+  const save = await apiRequest(daemon, 'GET', `/images/${registry.host}/test/loaded:v1/get`);
+  assert.equal(save.status, 501, save.text);
+  assert.match(JSON.parse(save.text).message, /only images pulled from a registry can be saved yet/);
+  const control = await apiRequest(daemon, 'GET', `/images/${registry.host}/library/busybox:latest/get`);
+  assert.equal(control.status, 200, 'a pulled image saves');
 });

@@ -101,6 +101,13 @@ test('bridge network pings and isolation', async () => {
   assert.equal(await canPing(bothPath, three.endpoint.ipAddress), false, 'disconnected network must not reach');
   assert.equal(await canPing(bothPath, one.endpoint.ipAddress), true);
 
+  // Reconnected to beta and then cut from alpha, the sandbox gets its default route through beta.
+  await service.connect(both, 'beta', { name: 'both' });
+  await service.disconnect(both, 'alpha');
+  const movedRoutes = (await inSandbox(bothPath, ['ip', 'route'])).stdout;
+  assert.match(movedRoutes, new RegExp(`default via ${(beta.ipam?.gateway as string).replace(/\./g, '\\.')} dev eth1`));
+  assert.equal(await canPing(bothPath, three.endpoint.ipAddress), true);
+
   for (const id of [one.id, two.id, three.id, both]) await service.releaseSandbox(id);
   await assert.rejects(service.remove('bridge'), /pre-defined network/);
   await service.remove('alpha');

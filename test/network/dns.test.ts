@@ -64,6 +64,8 @@ function queryTcp(server: string, name: string): Promise<string[]> {
       if (buffered.length < 2 || buffered.length < 2 + buffered.readUInt16BE(0)) return;
       socket.end();
       const response = buffered.subarray(2);
+      const rcode = response.readUInt16BE(2) & 0xf;
+      if (rcode !== 0) reject(new Error(`DNS over TCP query for ${name}: response code ${rcode}`));
       const count = response.readUInt16BE(6);
       const addresses: string[] = [];
       for (let index = 0; index < count; index++) addresses.push(formatIPv4(response.readUInt32BE(response.length - 4 * (count - index))));

@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { parsePortSpec } from '../../src/network/ports';
 import type { NetworkService } from '../../src/network/service';
-import { containerId, leftovers, startInNamespace, startNetworking, stopProcess, waitForOutput, type TestNetworking } from './helpers';
+import { containerId, inSandbox, leftovers, startInNamespace, startNetworking, stopProcess, waitForOutput, type TestNetworking } from './helpers';
 
 let networking: TestNetworking;
 let service: NetworkService;
@@ -115,6 +115,41 @@ test('published tcp udp and range ports', async () => {
     await stopProcess(server);
   }
   await service.remove('web');
+});
+
+// Connects from inside a sandbox and returns what the server sent, or an error marker.
+async function greetingFromSandbox(netnsPath: string, host: string, port: number): Promise<string> {
+  const script = [
+    `const socket = require('net').connect(${port}, '${host}');`,
+    `let data = ''; socket.setTimeout(1500, () => { process.stdout.write('TIMEOUT'); process.exit(0); });`,
+    `socket.on('data', (d) => (data += d)).on('end', () => process.stdout.write(data)).on('error', (e) => process.stdout.write('ERR ' + e.code));`,
+  ].join('\n');
+  return (await inSandbox(netnsPath, [process.execPath, '-e', script], 5000)).stdout.trim();
+}
+
+test('published port through gateway hairpin', async () => {
+  const network = await service.create({ name: 'hairpin' });
+  const gateway = network.ipam?.gateway as string;
+  const serverId = containerId();
+  const serverPath = await service.prepareSandbox(serverId);
+  await service.connect(serverId, 'hairpin', { name: 'server' });
+  const neighborId = containerId();
+  const neighborPath = await service.prepareSandbox(neighborId);
+  await service.connect(neighborId, 'hairpin', { name: 'neighbor' });
+  const server = sandboxServer(serverPath, [80], []);
+  try {
+    await waitForOutput(server, 'ready');
+    const [binding] = await service.publish(serverId, parsePortSpec('80'));
+    // The gateway is a host address, so the host's DNAT applies to it from inside the network too.
+    assert.equal(await greetingFromSandbox(serverPath, gateway, binding.hostPort), 'tcp 80');
+    assert.equal(await greetingFromSandbox(neighborPath, gateway, binding.hostPort), 'tcp 80');
+    assert.equal(await greetingFromSandbox(neighborPath, gateway, binding.hostPort + 1 > 65535 ? 1 : binding.hostPort + 1), 'ERR ECONNREFUSED');
+  } finally {
+    await stopProcess(server);
+    await service.releaseSandbox(serverId);
+    await service.releaseSandbox(neighborId);
+    await service.remove('hairpin');
+  }
 });
 
 test('publish rejects busy host port', async () => {

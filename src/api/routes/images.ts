@@ -7,6 +7,8 @@ import { FilterArgs } from '../filters/filter-args';
 import { selectImages } from '../filters/image-volume-filters';
 import { queryBool, queryBoolOrDefault } from '../query';
 import { readJsonBody } from '../body';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Router } from '../router';
 import { versionBelow } from '../version';
 import { familiarReference, imageInspectShape, imageSummaryShape } from '../shapes/image';
@@ -105,6 +107,16 @@ async function pushImage(request: ApiRequest, reply: Reply, services: ApiService
   await streamProgress(reply, services, { action: 'push', image: name }, (emit) => services.engine.pushImage(name, { tag, registryAuth }, emit));
 }
 
+// Streams a prepared archive; a failure after the 200 can only end the response early, as with dockerd.
+async function sendArchive(reply: Reply, archive: Readable): Promise<void> {
+  const body = reply.startStream(200, 'application/x-tar');
+  try {
+    await pipeline(archive, body);
+  } catch {
+    body.destroy();
+  }
+}
+
 // POST /auth: checks the credentials with the registry; the client stores them.
 async function checkLogin(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
   const body = await readJsonBody(request);
@@ -170,6 +182,12 @@ export function registerImageRoutes(router: Router): void {
   router.add('POST', '/images/{name*}/tag', tagImage);
   router.add('POST', '/images/{name*}/push', pushImage);
   router.add('POST', '/auth', checkLogin);
+  router.add('GET', '/images/get', async (request, reply, services) => {
+    await sendArchive(reply, await services.engine.saveImages(request.query.getAll('names')));
+  });
+  router.add('GET', '/images/{name*}/get', async (request, reply, services) => {
+    await sendArchive(reply, await services.engine.saveImages([request.params.name]));
+  });
   router.add('GET', '/images/{name*}/history', async (request, reply, services) => {
     const history = await services.engine.imageHistory(request.params.name);
     reply.json(

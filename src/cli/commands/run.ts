@@ -109,21 +109,31 @@ async function runContainer(context: CommandContext, flags: FlagValues, args: st
   let stopResize: () => void = () => undefined;
   let stopProxy: () => void = () => undefined;
   try {
-    const connection =
+    // The attach and the wait are independent, so both requests go out together (one round trip instead of two).
+    // The wait is requested before the start so that even an instant exit is reported.
+    const autoRemove = flags.bool('rm');
+    const [attached, waited] = await Promise.allSettled([
       attachStdin || attachStdout || attachStderr
-        ? await client.hijack(`${containerPath}/attach`, {
+        ? client.hijack(`${containerPath}/attach`, {
             query: { stream: true, stdin: attachStdin || undefined, stdout: attachStdout || undefined, stderr: attachStderr || undefined, detachKeys: detachKeysText || undefined },
           })
-        : null;
+        : Promise.resolve(null),
+      client.stream('POST', `${containerPath}/wait`, { query: { condition: autoRemove ? 'removed' : 'next-exit' } }),
+    ]);
+    if (attached.status === 'rejected' || waited.status === 'rejected') {
+      if (attached.status === 'fulfilled') attached.value?.close();
+      if (waited.status === 'fulfilled') waited.value.destroy();
+      throw attached.status === 'rejected' ? attached.reason : (waited as PromiseRejectedResult).reason;
+    }
+    const connection = attached.value;
+    const wait = waited.value;
+
     const session = connection
       ? runSession({ connection, streams: context.streams, tty, forwardStdin: attachStdin, detachKeys: tty && attachStdin ? detachKeys : null })
       : null;
     // Keep a failing session from becoming an unhandled rejection before it is awaited.
     session?.catch(() => undefined);
 
-    // The wait is requested before the start so that even an instant exit is reported.
-    const autoRemove = flags.bool('rm');
-    const wait = await client.stream('POST', `${containerPath}/wait`, { query: { condition: autoRemove ? 'removed' : 'next-exit' } });
     const waitBody = readBody(wait);
     waitBody.catch(() => undefined);
 

@@ -1,23 +1,12 @@
 // berth version and berth info, laid out like docker's: a Client section
 // from this program and a Server section from GET /version or GET /info.
-import fs from 'node:fs';
-import path from 'node:path';
 import { CLIENT_API_VERSION } from '../client/api-client';
 import { CliError, type Command, type CommandContext } from '../command';
 import { FormatError, renderEach } from '../format/formatter';
 import { alignColumns } from '../format/tabwriter';
 import { parseGoTemplate } from '../format/template';
 import { binarySize } from '../format/units';
-
-// Reads the version from package.json (three levels above dist/src/cli/commands); "unknown" when it is missing.
-export function clientVersion(): string {
-  try {
-    const file = path.resolve(__dirname, '..', '..', '..', '..', 'package.json');
-    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
+import { clientVersion } from '../client-version';
 
 const ARCHITECTURES: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
 

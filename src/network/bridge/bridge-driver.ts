@@ -74,6 +74,9 @@ export async function createEndpoint(settings: EndpointSettings): Promise<void> 
   await ip(['link', 'add', 'name', settings.hostInterface, 'mtu', mtu, 'type', 'veth', 'peer', 'name', peer, 'mtu', mtu]);
   try {
     await ip(['link', 'set', 'dev', settings.hostInterface, 'master', settings.bridge]);
+    // Hairpin mode lets a container reach its own published port through a host address:
+    // the DNATed packet must leave through the same bridge port it came in on.
+    await ip(['link', 'set', 'dev', settings.hostInterface, 'type', 'bridge_slave', 'hairpin', 'on']);
     await ip(['link', 'set', 'dev', settings.hostInterface, 'up']);
     await ip(['link', 'set', 'dev', peer, 'netns', settings.netnsPath]);
 
@@ -92,6 +95,10 @@ export async function createEndpoint(settings: EndpointSettings): Promise<void> 
     });
     throw error;
   }
+}
+
+export async function setDefaultRoute(netnsPath: string, gateway: string, containerInterface: string): Promise<void> {
+  await ip(['route', 'replace', 'default', 'via', gateway, 'dev', containerInterface], netnsPath);
 }
 
 // Deletes the endpoint's veth pair through its host end.

@@ -17,8 +17,8 @@ export async function createNetns(file: string): Promise<void> {
   await run('nsenter', [`--net=${file}`, 'ip', 'link', 'set', 'dev', 'lo', 'up']);
 }
 
-// Unmounts and deletes the namespace file; the kernel frees the namespace,
-// and the veth ends inside it, once no process holds it.
+// Unmounts and deletes the namespace file. The kernel frees the namespace, and
+// the veth ends inside it, once no process is inside it and no file refers to it.
 export async function removeNetns(file: string): Promise<void> {
   try {
     nativeSys().umount(file, MNT_DETACH);

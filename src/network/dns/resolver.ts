@@ -130,6 +130,7 @@ export class EmbeddedResolver {
     // The gateway is reachable from other networks through the host, so a client
     // outside this network's subnet must not learn its names (nor use it as a relay).
     if (!listener || !isClientOf(listener.subnet, client)) {
+      this.log.debug({ address, client, name: question.name }, 'rejected query from a client outside the network');
       return buildResponse(message, question, RCODE_REFUSED, []);
     }
     const names = listener.names;

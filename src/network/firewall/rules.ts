@@ -62,6 +62,10 @@ export function restoreInput(chains: ChainNames, state: FirewallState): string {
   }
   filter.push(`-A ${chains.isolation1} -j RETURN`, `-A ${chains.isolation2} -j RETURN`);
 
+  // Traffic that stays on the host (through lo) keeps its source, even when that
+  // source is a gateway address inside a bridge subnet matched below.
+  nat.push(`-A ${chains.postrouting} -o lo -j RETURN`);
+
   for (const network of state.networks) {
     const bridge = network.bridge;
     filter.push(`-A ${chains.forward} -o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
