@@ -17,6 +17,8 @@ export interface RegistrySettings {
   // When true, docker.io is never contacted: a pull that no mirror serves fails.
   mirrorsOnly: boolean;
   insecureRegistries: string[];
+  // Directories holding per-registry CA files as <dir>/<host:port>/*.crt, searched in order.
+  certsDirectories: string[];
 }
 
 export interface DaemonConfig {
@@ -61,7 +63,7 @@ export function defaultConfig(instance = DEFAULT_INSTANCE, root?: string): Daemo
     cgroupParent: `/${instance}`,
     logLevel: 'info',
     logFile: null,
-    registry: { mirrors: [], mirrorsOnly: false, insecureRegistries: [] },
+    registry: { mirrors: [], mirrorsOnly: false, insecureRegistries: [], certsDirectories: ['/etc/berth/certs.d', '/etc/docker/certs.d'] },
     stopTimeout: 10,
   };
 }
@@ -100,6 +102,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, overrid
   }
   if (environment.BERTH_REGISTRY_MIRRORS_ONLY) {
     config.registry.mirrorsOnly = environment.BERTH_REGISTRY_MIRRORS_ONLY === '1' || environment.BERTH_REGISTRY_MIRRORS_ONLY === 'true';
+  }
+  if (environment.BERTH_REGISTRY_CERTS_DIRECTORIES) {
+    config.registry.certsDirectories = environment.BERTH_REGISTRY_CERTS_DIRECTORIES.split(':').filter(Boolean);
+  }
+  if (environment.BERTH_INSECURE_REGISTRIES) {
+    config.registry.insecureRegistries = environment.BERTH_INSECURE_REGISTRIES.split(',').map((registry) => registry.trim()).filter(Boolean);
   }
   applyPartial(config, overrides);
   validate(config);

@@ -14,7 +14,6 @@ import { ContainerStore } from '../container/store';
 import type { ContainerRecord, ContainerSpec } from '../container/types';
 import { ImageService } from '../image/service';
 import { parseRegistryAuth } from '../image/distribution/auth';
-import { certsDirectoriesFromEnvironment } from '../image/distribution/endpoints';
 import { checkLogin } from '../image/distribution/login';
 import type { ImageRecord } from '../image/types';
 import { VolumeStore, directorySize } from '../volume/store';
@@ -146,14 +145,14 @@ export class BerthEngine implements Engine {
         credentials: parseRegistryAuth(options.registryAuth),
         platform: options.platform,
         registry: this.config.registry,
-        certsDirectories: certsDirectoriesFromEnvironment(),
+        certsDirectories: this.config.registry.certsDirectories,
       },
       onProgress,
     );
   }
 
   async pushImage(name: string, options: { tag: string | null; registryAuth: string | null }, onProgress: (message: object) => void): Promise<void> {
-    const pushOptions = { credentials: parseRegistryAuth(options.registryAuth), registry: this.config.registry, certsDirectories: certsDirectoriesFromEnvironment() };
+    const pushOptions = { credentials: parseRegistryAuth(options.registryAuth), registry: this.config.registry, certsDirectories: this.config.registry.certsDirectories };
     await this.images.push(name, options.tag, pushOptions, onProgress);
   }
 
@@ -190,7 +189,7 @@ export class BerthEngine implements Engine {
     const credentials = login.identityToken
       ? { kind: 'identity-token' as const, identityToken: login.identityToken }
       : { kind: 'basic' as const, username: login.username, password: login.password };
-    const options = { registry: this.config.registry, certsDirectories: certsDirectoriesFromEnvironment() };
+    const options = { registry: this.config.registry, certsDirectories: this.config.registry.certsDirectories };
     await checkLogin(login.serverAddress, credentials, options, this.logger.child({ subsystem: 'distribution' }));
   }
 

@@ -365,14 +365,17 @@ export class ContainerService {
     const restart = shouldRestart(record, exitCode);
     record.state = { ...record.state, status: restart ? 'restarting' : 'exited', pid: 0, exitCode, oomKilled, finishedAt };
     if (restart) record.restartCount += 1;
-    await this.store.save(record);
+    // An --rm container's record is deleted next, so writing its exited state would only cost two fsyncs.
+    // If berthd dies before the removal ends, recovery finds the record still "running" with no runc state and removes it.
+    const removeNext = !restart && record.spec.autoRemove;
+    if (!removeNext) await this.store.save(record);
     this.logger.info({ container: record.id, exitCode, oomKilled, restart }, 'container exited');
     this.events.emit(`exit:${record.id}`, { statusCode: exitCode, error: null } satisfies WaitResult);
 
     if (restart) {
       const runMs = Date.parse(finishedAt) - Date.parse(record.state.startedAt);
       this.scheduleRestart(record, this.backoff.next(record.id, Number.isFinite(runMs) ? runMs : 0));
-    } else if (record.spec.autoRemove) {
+    } else if (removeNext) {
       await this.removeLocked(record, true);
     }
   }

@@ -72,7 +72,7 @@ export interface CreateNetworkOptions {
 
 export type PortProtocol = 'tcp' | 'udp';
 
-// One requested port mapping; hostPort 0 asks for a free port chosen by Berth.
+// One requested port mapping. hostPort 0 requests a free port chosen by Berth.
 export interface PortSpec {
   hostIp: string;
   hostPort: number;

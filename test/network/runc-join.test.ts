@@ -1,5 +1,5 @@
 // Checks the contract with the runtime: a container started by runc with the
-// spec's network namespace path set to the sandbox file sees the endpoint that
+// spec's network namespace path set to the sandbox file has the endpoint that
 // connect() created, and reaches another sandbox on the same network.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

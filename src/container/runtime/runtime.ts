@@ -15,7 +15,7 @@ import { AttachSession, connectAttachSocket } from './attach';
 import { writeResizeMessage } from './control';
 import { runtimePaths, writeBundle, type BundleOptions, type RuntimePaths } from './bundle';
 import { controllerVersion, createCgroups, detectCgroupLayout, monitorCgroupDirectories, readOomKillCount, type CgroupLayout } from './cgroups';
-import { ConmonProcess, startFailure } from './conmon';
+import { ConmonProcess, moveMonitorLater, startFailure } from './conmon';
 import { startExec } from './exec';
 import { releaseThroughExecFifo } from './exec-fifo';
 import { ExitWatcher, readExitFile } from './exits';
@@ -48,6 +48,8 @@ export class ContainerRuntime {
   private monitorCgroups: string[] = [];
   private readonly exitWatcher: ExitWatcher;
   private readonly collecting = new Map<string, Promise<CollectedExit | null>>();
+  // runc delete calls started by collectExit and not finished yet.
+  private readonly pendingDeletes = new Map<string, Promise<void>>();
   // Directories of running exec sessions, for resizeExec.
   private readonly execDirs = new Map<string, string>();
 
@@ -139,7 +141,8 @@ export class ContainerRuntime {
       conmonPath: this.config.conmonPath,
       args: this.conmonArgs(record, paths),
       cwd: paths.bundleDir,
-      monitorCgroups: this.monitorCgroups,
+      // The monitor moves into its cgroups after runc create, off the start's critical path.
+      monitorCgroups: [],
       attachPipe: false,
       logger: this.logger,
       logIds: { container: id },
@@ -147,6 +150,7 @@ export class ContainerRuntime {
     let pid: number;
     try {
       pid = await conmon.readPid(`create container ${id}`);
+      void moveMonitorLater(this.monitorCgroups, path.join(paths.bundleDir, 'conmon.pid'), { logger: this.logger, logIds: { container: id } });
     } catch (error) {
       await this.abandonStart(id, paths);
       throw startFailure('OCI runtime create failed', error);
@@ -181,6 +185,7 @@ export class ContainerRuntime {
   private async clearPreviousRun(id: string, paths: RuntimePaths): Promise<void> {
     this.exitWatcher.forget(id);
     await Promise.all([
+      this.pendingDeletes.get(id),
       fs.rm(path.join(this.stores.exits, id), { force: true }),
       fs.rm(path.join(paths.bundleDir, 'oom'), { force: true }),
     ]);
@@ -261,7 +266,9 @@ export class ContainerRuntime {
       }),
       fs.access(path.join(bundleDir, 'oom')).then(() => true, () => false),
     ]);
-    await this.deleteRuncContainer(containerId);
+    // runc delete (a subprocess of about 10 ms) goes on while the engine records the exit and unmounts;
+    // start and cleanup wait for it.
+    this.deleteInBackground(containerId);
     await fs.rm(path.join(this.stores.exits, containerId), { force: true });
     this.exitWatcher.forget(containerId);
     const result = { exitCode: exit.exitCode, oomKilled: (oomKills ?? 0) > 0 || oomFile, finishedAt: exit.finishedAt };
@@ -269,7 +276,16 @@ export class ContainerRuntime {
     return result;
   }
 
+  private deleteInBackground(containerId: string): void {
+    if (this.pendingDeletes.has(containerId)) return;
+    const deletion = this.deleteRuncContainer(containerId).finally(() => this.pendingDeletes.delete(containerId));
+    this.pendingDeletes.set(containerId, deletion);
+  }
+
+  // Never rejects: a failure is logged.
   private async deleteRuncContainer(containerId: string): Promise<void> {
+    const pending = this.pendingDeletes.get(containerId);
+    if (pending) await pending;
     if (!this.runc.hasState(containerId)) return;
     try {
       await this.runc.delete(containerId);

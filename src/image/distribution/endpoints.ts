@@ -12,7 +12,6 @@ import { DEFAULT_DOMAIN } from '../reference';
 
 export const DOCKER_HUB_ENDPOINT = 'https://registry-1.docker.io';
 export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
-export const DEFAULT_CERTS_DIRECTORIES = ['/etc/berth/certs.d', '/etc/docker/certs.d'];
 
 export interface RegistryEndpoint {
   // Base URL without a trailing slash: "https://127.0.0.1:5000".
@@ -28,14 +27,6 @@ export interface EndpointSettings {
   registry: RegistrySettings;
   // Directories holding <host:port>/*.crt files.
   certsDirectories: string[];
-}
-
-// Reads BERTH_REGISTRY_CERTS_DIRECTORIES (colon-separated) or returns the defaults.
-// NOTE: this belongs in RegistrySettings of the daemon config; the environment keeps it out of common/ for now.
-export function certsDirectoriesFromEnvironment(environment: NodeJS.ProcessEnv = process.env): string[] {
-  const value = environment.BERTH_REGISTRY_CERTS_DIRECTORIES;
-  if (!value) return DEFAULT_CERTS_DIRECTORIES;
-  return value.split(':').filter(Boolean);
 }
 
 export function resolveEndpoints(domain: string, settings: EndpointSettings): RegistryEndpoint[] {

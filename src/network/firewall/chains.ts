@@ -16,14 +16,14 @@ export interface ChainNames {
 
 // iptables allows chain names of at most 28 characters.
 const MAX_CHAIN_LENGTH = 28;
-const LONGEST_SUFFIX = '-ISO1';
+const MAX_SUFFIX = '-ISO1';
 
 export function chainNames(instance: string): ChainNames {
   let tag = instance.toUpperCase();
-  if (`BERTH-${tag}${LONGEST_SUFFIX}`.length > MAX_CHAIN_LENGTH) {
+  if (`BERTH-${tag}${MAX_SUFFIX}`.length > MAX_CHAIN_LENGTH) {
     // Long instance names keep a prefix and a hash, so they stay unique and within the limit.
     const hash = createHash('sha256').update(instance).digest('hex').slice(0, 6).toUpperCase();
-    tag = `${tag.slice(0, MAX_CHAIN_LENGTH - 'BERTH-'.length - LONGEST_SUFFIX.length - 7)}-${hash}`;
+    tag = `${tag.slice(0, MAX_CHAIN_LENGTH - 'BERTH-'.length - MAX_SUFFIX.length - 7)}-${hash}`;
   }
   return {
     forward: `BERTH-${tag}-FWD`,
