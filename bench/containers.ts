@@ -1,12 +1,15 @@
 // Container start benchmark: Berth (through berth and through the docker CLI)
 // side by side with a bare `runc run`, and with Docker and Podman where they
-// are installed, in one run. Prints medians and ratios; asserts nothing.
+// are installed, in one run. Prints medians, ratios to Docker, 20 sequential
+// detached starts, `ps` with 20 containers running, memory per container
+// (conmon for Berth and Podman, containerd-shim for Docker) and berthd's
+// idle RSS, then which of the project's targets were met. Asserts nothing.
 //
 //   node dist/bench/containers.js [--iterations N]
 //
-// Docker is measured when a dockerd listens on /var/run/docker.sock (Debian's
+// Docker is measured when a dockerd answers on /var/run/docker.sock (Debian's
 // docker.io), Podman when `podman` is on PATH. Both get the same busybox
-// archive loaded first.
+// archive loaded first; nothing is pulled from a registry.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -74,19 +77,50 @@ function rssKiB(pid: number): number {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 }
 
-function conmonPids(root: string): number[] {
+// PIDs of processes whose command line passes the test; processes that exit while being read are skipped.
+function pidsWhere(test: (cmdline: string, pid: string) => boolean): number[] {
   return fs
     .readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .filter((entry) => {
       try {
-        const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-        return cmdline.startsWith('/usr/bin/conmon\0') && cmdline.includes(root);
+        return test(fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8'), entry);
       } catch {
         return false;
       }
     })
     .map(Number);
+}
+
+function conmonPids(root: string): number[] {
+  return pidsWhere((cmdline) => cmdline.startsWith('/usr/bin/conmon\0') && cmdline.includes(root));
+}
+
+// Node.js processes started for this Berth instance (they inherit BERTH_INSTANCE from berthd), berthd excluded.
+function berthNodePids(instance: string, daemonPid: number): number[] {
+  return pidsWhere((_cmdline, pid) => {
+    if (Number(pid) === daemonPid || fs.readlinkSync(`/proc/${pid}/exe`) !== process.execPath) return false;
+    return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`BERTH_INSTANCE=${instance}`);
+  });
+}
+
+function averagePssMiB(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + pssKiB(pid), 0) / Math.max(pids.length, 1) / 1024;
+}
+
+// Starts count idle busybox containers, runs measure while they run, then removes them.
+function withIdleContainers<T>(command: string, env: NodeJS.ProcessEnv, count: number, measure: () => T): T {
+  const ids: string[] = [];
+  try {
+    for (let index = 0; index < count; index++) {
+      const result = spawnSync(command, ['run', '-d', 'busybox', 'sleep', '1000'], { env });
+      if (result.status !== 0) throw new Error(`${command} run -d failed: ${result.stderr.toString()}`);
+      ids.push(result.stdout.toString().trim());
+    }
+    return measure();
+  } finally {
+    if (ids.length > 0) spawnSync(command, ['rm', '-f', ...ids], { env });
+  }
 }
 
 function sequentialStarts(name: string, command: string, prefix: string[], env: NodeJS.ProcessEnv): { start: number; remove: number; ps: number } {
@@ -149,27 +183,73 @@ async function main(): Promise<void> {
       console.log(`  ${sample.name.padEnd(44)} ${value.toFixed(1).padStart(8)}${ratio}`);
     }
 
-    console.log('\n20 detached containers started one after another, ps with 20 running, then rm -f, ms');
+    const starts = new Map<string, number>();
+    console.log('\n20 detached containers started one after another, ps with 20 running (median of 9), then rm -f, ms');
     for (const engine of engines) {
       const pidsBefore = conmonPids(daemon.root).length;
       const result = sequentialStarts(engine.name, engine.command, engine.prefix, engine.env);
+      starts.set(engine.name, result.start);
       console.log(`  ${engine.name.padEnd(24)} start ${result.start.toFixed(0).padStart(6)}   ps ${result.ps.toFixed(1).padStart(6)}   rm ${result.remove.toFixed(0).padStart(6)}`);
       if (engine.name === 'docker CLI → berthd') lines.push(`conmon processes before the 20 starts: ${pidsBefore}`);
     }
 
-    // Memory: 10 idle containers; PSS of their conmon monitors and berthd's growth.
-    const ids: string[] = [];
-    for (let index = 0; index < 10; index++) {
-      ids.push(spawnSync(DOCKER, ['run', '-d', 'busybox', 'sleep', '1000'], { env: daemon.env }).stdout.toString().trim());
+    // Memory: 10 idle containers each; PSS of the per-container monitors (conmon for Berth and Podman,
+    // containerd-shim-runc-v2 for Docker) and berthd's growth.
+    const nodeBefore = berthNodePids(daemon.instance, daemon.pid()).length;
+    const berthMemory = withIdleContainers(DOCKER, daemon.env, 10, () => {
+      const monitors = conmonPids(daemon.root);
+      return { monitors: monitors.length, pss: averagePssMiB(monitors), rss: rssKiB(daemon.pid()), node: berthNodePids(daemon.instance, daemon.pid()).length };
+    });
+    console.log('\nMemory, 10 idle containers (sleep 1000) per engine');
+    console.log(`  berthd idle RSS                  ${(idleRss / 1024).toFixed(1)} MiB`);
+    console.log(`  berthd RSS growth per container  ${((berthMemory.rss - idleRss) / 10 / 1024).toFixed(2)} MiB`);
+    console.log(`  Berth conmon PSS per container   ${berthMemory.pss.toFixed(2)} MiB (${berthMemory.monitors} monitors)`);
+    console.log(`  Node.js processes of the instance besides berthd: ${nodeBefore} idle, ${berthMemory.node} with 10 containers`);
+    let shimPss: number | null = null;
+    const dockerEngine = engines.find((engine) => engine.name === 'Docker');
+    if (dockerEngine) {
+      const shim = withIdleContainers(DOCKER, dockerEngine.env, 10, () => {
+        const shims = pidsWhere((cmdline) => /containerd-shim-runc-v2\0/.test(cmdline));
+        return { count: shims.length, pss: averagePssMiB(shims) };
+      });
+      shimPss = shim.pss;
+      console.log(`  Docker containerd-shim PSS per container ${shim.pss.toFixed(2)} MiB (${shim.count} shims)`);
     }
-    const monitors = conmonPids(daemon.root);
-    const monitorPss = monitors.reduce((sum, pid) => sum + pssKiB(pid), 0) / Math.max(monitors.length, 1);
-    const busyRss = rssKiB(daemon.pid());
-    spawnSync(DOCKER, ['rm', '-f', ...ids], { env: daemon.env });
-    console.log('\nMemory');
-    console.log(`  berthd idle RSS                 ${(idleRss / 1024).toFixed(1)} MiB`);
-    console.log(`  conmon PSS per container        ${(monitorPss / 1024).toFixed(2)} MiB (${monitors.length} monitors)`);
-    console.log(`  berthd RSS growth per container ${((busyRss - idleRss) / 10 / 1024).toFixed(2)} MiB (10 containers)`);
+    const podmanEngine = engines.find((engine) => engine.name === 'Podman');
+    if (podmanEngine) {
+      const podman = withIdleContainers('podman', podmanEngine.env, 10, () => {
+        const monitors = pidsWhere((cmdline) => cmdline.startsWith('/usr/bin/conmon\0') && cmdline.includes('libpod'));
+        return { count: monitors.length, pss: averagePssMiB(monitors) };
+      });
+      console.log(`  Podman conmon PSS per container  ${podman.pss.toFixed(2)} MiB (${podman.count} monitors)`);
+    }
+
+    // Targets from the project's benchmark goals, each with the measured ratio or value.
+    const medianOf = (prefix: string) => {
+      const sample = samples.find((entry) => entry.name.startsWith(prefix));
+      return sample ? median(sample.milliseconds) : null;
+    };
+    const dockerRun = medianOf('Docker run');
+    console.log('\nTargets');
+    const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
+    if (dockerRun !== null) {
+      const berthRatio = medianOf('berth run')! / dockerRun;
+      const cliRatio = medianOf('docker CLI')! / dockerRun;
+      console.log(`  berth run under 40% of Docker:          ${(berthRatio * 100).toFixed(0)}%  ${verdict(berthRatio < 0.4)}`);
+      console.log(`  docker CLI → berthd under 35% of Docker: ${(cliRatio * 100).toFixed(0)}%  ${verdict(cliRatio < 0.35)}`);
+      const dockerStarts = starts.get('Docker');
+      for (const name of ['berth → berthd', 'docker CLI → berthd']) {
+        const ratio = starts.get(name)! / dockerStarts!;
+        console.log(`  20 detached starts (${name}) under half of Docker's: ${(ratio * 100).toFixed(0)}%  ${verdict(ratio < 0.5)}`);
+      }
+    } else {
+      console.log('  ratios to Docker: not measured');
+    }
+    console.log(`  berthd idle RSS under 80 MiB: ${(idleRss / 1024).toFixed(1)} MiB  ${verdict(idleRss / 1024 < 80)}`);
+    console.log(`  no Node.js process per container: ${berthMemory.node - nodeBefore} more with 10 containers  ${verdict(berthMemory.node === nodeBefore)}`);
+    if (shimPss !== null) {
+      console.log(`  monitor memory per container within conmon's own: conmon ${berthMemory.pss.toFixed(2)} MiB + berthd growth ${((berthMemory.rss - idleRss) / 10 / 1024).toFixed(2)} MiB vs Docker shim ${shimPss.toFixed(2)} MiB`);
+    }
     for (const line of lines) console.log(line);
   } finally {
     await daemon.stop();

@@ -17,6 +17,11 @@ type Modules = {
   run: typeof import('./commands/run');
   system: typeof import('./commands/system');
   volumes: typeof import('./commands/volumes');
+  pull: typeof import('./commands/pull');
+  push: typeof import('./commands/push');
+  login: typeof import('./commands/login');
+  history: typeof import('./commands/history');
+  containerImage: typeof import('./commands/container-image');
 };
 
 const load = {
@@ -30,6 +35,11 @@ const load = {
   run: () => require('./commands/run') as Modules['run'],
   system: () => require('./commands/system') as Modules['system'],
   volumes: () => require('./commands/volumes') as Modules['volumes'],
+  pull: () => require('./commands/pull') as Modules['pull'],
+  push: () => require('./commands/push') as Modules['push'],
+  login: () => require('./commands/login') as Modules['login'],
+  history: () => require('./commands/history') as Modules['history'],
+  containerImage: () => require('./commands/container-image') as Modules['containerImage'],
 };
 
 // The summary is repeated here so help text needs no command module; a test checks it against the loaded command.
@@ -68,6 +78,16 @@ const versionCommand = entry('Show the Berth version information', () => load.sy
 const volumeCreateCommand = entry('Create a volume', () => load.volumes().volumeCreateCommand);
 const volumePruneCommand = entry('Remove unused local volumes', () => load.volumes().volumePruneCommand);
 const volumeRemoveCommand = entry('Remove one or more volumes', () => load.volumes().volumeRemoveCommand);
+const pullCommand = entry('Download an image from a registry', () => load.pull().pullCommand);
+const pushCommand = entry('Upload an image to a registry', () => load.push().pushCommand);
+const loginCommand = entry('Authenticate to a registry', () => load.login().loginCommand);
+const logoutCommand = entry('Log out from a registry', () => load.login().logoutCommand);
+const historyCommand = entry('Show the history of an image', () => load.history().historyCommand);
+const saveCommand = entry('Save one or more images to a tar archive (streamed to STDOUT by default)', () => load.history().saveCommand);
+const exportCommand = entry("Export a container's filesystem as a tar archive", () => load.containerImage().exportCommand);
+const diffCommand = entry("Inspect changes to files or directories on a container's filesystem", () => load.containerImage().diffCommand);
+const commitCommand = entry("Create a new image from a container's changes", () => load.containerImage().commitCommand);
+const imagePruneCommand = entry('Remove unused images', () => load.containerImage().imagePruneCommand);
 
 function group(name: string, summary: string, entries: Array<[string, CommandEntry]>, listed: string[]): CommandGroup {
   return { name, summary, commands: new Map(entries), listed };
@@ -78,8 +98,11 @@ const CONTAINER_GROUP = group(
   'Manage containers',
   [
     ['attach', attachCommand],
+    ['commit', commitCommand],
     ['create', createCommandSpec],
+    ['diff', diffCommand],
     ['exec', execCommand],
+    ['export', exportCommand],
     ['inspect', containerInspectCommand],
     ['kill', killCommand],
     ['logs', logsCommand],
@@ -98,23 +121,28 @@ const CONTAINER_GROUP = group(
     ['unpause', unpauseCommand],
     ['wait', waitCommand],
   ],
-  ['attach', 'create', 'exec', 'inspect', 'kill', 'logs', 'ls', 'pause', 'rename', 'restart', 'rm', 'run', 'start', 'stop', 'top', 'unpause', 'wait'],
+  ['attach', 'commit', 'create', 'diff', 'exec', 'export', 'inspect', 'kill', 'logs', 'ls', 'pause', 'rename', 'restart', 'rm', 'run', 'start', 'stop', 'top', 'unpause', 'wait'],
 );
 
 const IMAGE_GROUP = group(
   'image',
   'Manage images',
   [
+    ['history', historyCommand],
     ['import', importCommand],
     ['inspect', imageInspectCommand],
     ['load', loadCommand],
     ['ls', imagesCommand],
     ['list', imagesCommand],
+    ['prune', imagePruneCommand],
+    ['pull', pullCommand],
+    ['push', pushCommand],
     ['rm', removeImageCommand],
     ['remove', removeImageCommand],
+    ['save', saveCommand],
     ['tag', tagCommand],
   ],
-  ['import', 'inspect', 'load', 'ls', 'rm', 'tag'],
+  ['history', 'import', 'inspect', 'load', 'ls', 'prune', 'pull', 'push', 'rm', 'save', 'tag'],
 );
 
 const VOLUME_GROUP = group(
@@ -143,8 +171,16 @@ export const TOP_LEVEL: ReadonlyMap<string, CommandEntry> = new Map<string, Comm
   ['images', imagesCommand],
   ['version', versionCommand],
   ['info', infoCommand],
+  ['pull', pullCommand],
+  ['push', pushCommand],
+  ['login', loginCommand],
+  ['logout', logoutCommand],
   ['attach', attachCommand],
+  ['commit', commitCommand],
   ['create', createCommandSpec],
+  ['diff', diffCommand],
+  ['export', exportCommand],
+  ['history', historyCommand],
   ['import', importCommand],
   ['inspect', inspectCommand],
   ['kill', killCommand],
@@ -155,6 +191,7 @@ export const TOP_LEVEL: ReadonlyMap<string, CommandEntry> = new Map<string, Comm
   ['restart', restartCommand],
   ['rm', removeCommand],
   ['rmi', removeImageCommand],
+  ['save', saveCommand],
   ['start', startCommand],
   ['stop', stopCommand],
   ['tag', tagCommand],
@@ -163,7 +200,7 @@ export const TOP_LEVEL: ReadonlyMap<string, CommandEntry> = new Map<string, Comm
   ['wait', waitCommand],
 ]);
 
-const COMMON = ['run', 'exec', 'ps', 'images', 'version', 'info'];
+const COMMON = ['run', 'exec', 'ps', 'images', 'pull', 'push', 'login', 'logout', 'version', 'info'];
 
 export function renderProgramHelp(): string {
   const describe = (name: string, summary: string) => `  ${name.padEnd(10)}  ${summary}`;

@@ -41,6 +41,13 @@ export interface DaemonConfig {
   registry: RegistrySettings;
   // Default for `docker stop` when neither the request nor the container sets one, in seconds.
   stopTimeout: number;
+  // DNS settings for containers that set none (dockerd's dns, dns-search, dns-opts). The embedded
+  // resolver of user networks forwards to dns too; empty means the host's /etc/resolv.conf servers.
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+  // Ranges that bridge networks without --subnet take their subnets from, each split into networks of size bits.
+  defaultAddressPools: { base: string; size: number }[];
 }
 
 export const DEFAULT_INSTANCE = 'berth';
@@ -65,6 +72,10 @@ export function defaultConfig(instance = DEFAULT_INSTANCE, root?: string): Daemo
     logFile: null,
     registry: { mirrors: [], mirrorsOnly: false, insecureRegistries: [], certsDirectories: ['/etc/berth/certs.d', '/etc/docker/certs.d'] },
     stopTimeout: 10,
+    dns: [],
+    dnsSearch: [],
+    dnsOptions: [],
+    defaultAddressPools: [{ base: '10.210.0.0/16', size: 24 }],
   };
 }
 
@@ -103,6 +114,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, overrid
   if (environment.BERTH_REGISTRY_MIRRORS_ONLY) {
     config.registry.mirrorsOnly = environment.BERTH_REGISTRY_MIRRORS_ONLY === '1' || environment.BERTH_REGISTRY_MIRRORS_ONLY === 'true';
   }
+  for (const [variable, key] of [['BERTH_DNS', 'dns'], ['BERTH_DNS_SEARCH', 'dnsSearch'], ['BERTH_DNS_OPTIONS', 'dnsOptions']] as const) {
+    const value = environment[variable];
+    if (value) config[key] = value.split(',').map((item) => item.trim()).filter(Boolean);
+  }
+  if (environment.BERTH_DEFAULT_ADDRESS_POOLS) {
+    config.defaultAddressPools = parseAddressPools(environment.BERTH_DEFAULT_ADDRESS_POOLS);
+  }
   if (environment.BERTH_REGISTRY_CERTS_DIRECTORIES) {
     config.registry.certsDirectories = environment.BERTH_REGISTRY_CERTS_DIRECTORIES.split(':').filter(Boolean);
   }
@@ -137,6 +155,15 @@ function applyPartial(config: DaemonConfig, partial: PartialConfig): void {
     if (value !== undefined && key in config) (config as unknown as Record<string, unknown>)[key] = value;
   }
   if (registry) config.registry = { ...config.registry, ...registry };
+}
+
+// Parses "10.210.0.0/16:24,10.211.0.0/16:26": base ranges and the prefix length of the networks cut from them.
+function parseAddressPools(text: string): { base: string; size: number }[] {
+  return text.split(',').filter(Boolean).map((entry) => {
+    const match = /^(\d+\.\d+\.\d+\.\d+\/\d+):(\d+)$/.exec(entry.trim());
+    if (!match) throw new InvalidArgumentError(`invalid address pool "${entry}": use BASE/PREFIX:SIZE, such as 10.210.0.0/16:24`);
+    return { base: match[1], size: Number(match[2]) };
+  });
 }
 
 const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);

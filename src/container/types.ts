@@ -62,7 +62,25 @@ export interface MountSpec {
   tmpfsOptions?: string;
 }
 
-export type NetworkMode = 'none' | 'host' | 'bridge' | 'default' | string;
+// "none", "host", "bridge" (the default network) or the name or ID of a user-defined network.
+export type NetworkMode = 'none' | 'host' | 'bridge' | string;
+
+// Settings of one network endpoint requested at create time or by network connect.
+export interface NetworkAttachment {
+  aliases: string[];
+  // Requested IPv4 address (--ip); empty for one chosen by IPAM.
+  ipv4Address: string;
+}
+
+// A -p request: host address and port range to container port range. hostPort 0 asks for a free port.
+export interface PortPublishSpec {
+  hostIp: string;
+  hostPort: number;
+  // Last host port of a range; equal to hostPort for a single port.
+  hostPortEnd: number;
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+}
 
 export interface LogConfig {
   type: string;
@@ -110,6 +128,16 @@ export interface ContainerSpec {
   autoRemove: boolean;
   mounts: MountSpec[];
   networkMode: NetworkMode;
+  // Endpoint settings for the network named by networkMode (aliases, --ip); absent means none given.
+  networkAttachment?: NetworkAttachment;
+  portBindings?: PortPublishSpec[];
+  // -P: publish every exposed port (image EXPOSE and --expose) on a free host port.
+  publishAllPorts?: boolean;
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  // --add-host values, "name:address"; "host-gateway" stands for the default bridge's gateway.
+  extraHosts?: string[];
   // [height, width] of the terminal when tty is true.
   consoleSize: [number, number] | null;
   exposedPorts: string[];
@@ -172,4 +200,7 @@ export interface ContainerRecord {
   logDriver: string;
   runtime: string;
   driver: string;
+  // Networks the container joins when it starts, by network ID, with their endpoint settings.
+  // Absent in records written before bridge networking existed; those use spec.networkMode.
+  networks?: Record<string, NetworkAttachment & { name: string }>;
 }

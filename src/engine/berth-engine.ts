@@ -3,15 +3,19 @@
 // container, stream and exec services built on them.
 import fs from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { storePaths, type DaemonConfig } from '../common/config';
-import { ConflictError } from '../common/errors';
+import { ConflictError, ForbiddenError, NotFoundError } from '../common/errors';
 import { shortId } from '../common/ids';
 import type { Logger } from '../common/logger';
 import { ContainerRuntime } from '../container/runtime';
 import { isActive } from '../container/state-machine';
 import { ContainerStore } from '../container/store';
-import type { ContainerRecord, ContainerSpec } from '../container/types';
+import type { ContainerRecord, ContainerSpec, NetworkAttachment } from '../container/types';
+import { NetworkService } from '../network/service';
+import type { NetworkRecord } from '../network/types';
+import { ContainerNetworking } from './container-networking';
 import { ImageService } from '../image/service';
 import { parseRegistryAuth } from '../image/distribution/auth';
 import { checkLogin } from '../image/distribution/login';
@@ -23,6 +27,9 @@ import { ContainerStreams } from './container-streams';
 import type {
   AttachOptions,
   ContainerDetails,
+  ContainerNetworkState,
+  NetworkCreateRequest,
+  NetworkInfo,
   ContainerSize,
   Engine,
   EngineInfo,
@@ -48,6 +55,8 @@ export class BerthEngine implements Engine {
   readonly volumes: VolumeStore;
   readonly runtime: ContainerRuntime;
   readonly containers: ContainerService;
+  readonly networks: NetworkService;
+  private readonly networking: ContainerNetworking;
   private readonly store: ContainerStore;
   private readonly streams: ContainerStreams;
   private readonly execs: ExecService;
@@ -61,9 +70,25 @@ export class BerthEngine implements Engine {
     this.images = new ImageService(paths.images, logger.child({ subsystem: 'image' }));
     this.volumes = new VolumeStore(paths.volumes, logger.child({ subsystem: 'volume' }));
     this.runtime = new ContainerRuntime(config, logger.child({ subsystem: 'runtime' }));
+    this.networks = new NetworkService({
+      instance: config.instance,
+      stateRoot: path.join(config.dataRoot, 'network'),
+      runRoot: path.join(config.runRoot, 'network'),
+      dnsUpstreams: config.dns,
+      addressPools: config.defaultAddressPools,
+    });
+    this.networking = new ContainerNetworking(this.networks, config, logger.child({ subsystem: 'network' }));
     this.store = new ContainerStore(paths.containers, logger.child({ subsystem: 'container' }));
     const containerLogger = logger.child({ subsystem: 'container' });
-    this.containers = new ContainerService({ config, logger: containerLogger, store: this.store, images: this.images, volumes: this.volumes, runtime: this.runtime });
+    this.containers = new ContainerService({
+      config,
+      logger: containerLogger,
+      store: this.store,
+      images: this.images,
+      volumes: this.volumes,
+      runtime: this.runtime,
+      networking: this.networking,
+    });
     this.streams = new ContainerStreams(this.store, this.runtime, containerLogger);
     this.containers.attachStreams(this.streams);
     this.execs = new ExecService(this.store, this.runtime, logger.child({ subsystem: 'exec' }));
@@ -77,6 +102,7 @@ export class BerthEngine implements Engine {
     await this.volumes.load();
     await this.store.load();
     await this.runtime.init();
+    await this.networks.init();
     this.runtime.watchExits((id) => {
       this.containers.handleExit(id).catch((error: unknown) => this.logger.error({ container: id, err: error }, 'handling container exit failed'));
     });
@@ -107,7 +133,7 @@ export class BerthEngine implements Engine {
       architecture: os.machine(),
       cpus: os.availableParallelism(),
       memoryBytes: os.totalmem(),
-      defaultNetwork: 'none',
+      defaultNetwork: 'bridge',
       securityOptions: ['name=seccomp,profile=builtin'],
       version: BERTH_VERSION,
       initPath: this.config.initPath,
@@ -216,6 +242,106 @@ export class BerthEngine implements Engine {
       // The image was removed with force; the container keeps its mounted layers until it stops.
     }
     return { execIds: this.execs.idsFor(record.id), lowerDirs, upperDir: paths.upperDir, workDir: paths.workDir, mergedDir: paths.rootfsDir };
+  }
+
+  async containerNetworks(idOrName: string): Promise<ContainerNetworkState> {
+    const record = this.containers.find(idOrName);
+    let image: ImageRecord | null = null;
+    try {
+      image = this.images.resolve(record.imageId);
+    } catch {
+      // Image removed with force: only the request's exposed ports are known.
+    }
+    return this.networking.state(record, image);
+  }
+
+  async listNetworks(): Promise<NetworkInfo[]> {
+    return this.networks.list().map((record) => this.networkInfo(record));
+  }
+
+  async getNetwork(idOrName: string): Promise<NetworkInfo> {
+    return this.networkInfo(this.findNetwork(idOrName));
+  }
+
+  async createNetwork(request: NetworkCreateRequest): Promise<NetworkRecord> {
+    if (this.networks.list().some((network) => network.name === request.name)) {
+      throw new ConflictError(`network with name ${request.name} already exists`);
+    }
+    const record = await this.networks.create({
+      name: request.name,
+      driver: request.driver || 'bridge',
+      subnet: request.subnet ?? undefined,
+      gateway: request.gateway ?? undefined,
+      ipRange: request.ipRange ?? undefined,
+      internal: request.internal,
+      attachable: request.attachable,
+      labels: request.labels,
+      options: request.options,
+    });
+    this.logger.info({ network: record.id, name: record.name }, 'network created');
+    return record;
+  }
+
+  async removeNetwork(idOrName: string): Promise<void> {
+    const network = this.findNetwork(idOrName);
+    if (network.builtIn) throw new ForbiddenError(`${network.name} is a pre-defined network and cannot be removed`);
+    const users = this.containers.list().filter((record) => record.networks?.[network.id]);
+    if (users.length > 0 || Object.keys(network.endpoints).length > 0) {
+      throw new ConflictError(`error while removing network: network ${network.name} id ${network.id} has active endpoints`);
+    }
+    await this.networks.remove(network.id);
+    this.logger.info({ network: network.id, name: network.name }, 'network removed');
+  }
+
+  async pruneNetworks(options: { labels: string[] }): Promise<string[]> {
+    const removed: string[] = [];
+    for (const network of this.networks.list()) {
+      if (network.builtIn || !matchesLabels(network.labels, options.labels)) continue;
+      if (Object.keys(network.endpoints).length > 0) continue;
+      if (this.containers.list().some((record) => record.networks?.[network.id])) continue;
+      await this.networks.remove(network.id);
+      removed.push(network.name);
+    }
+    return removed;
+  }
+
+  async connectNetwork(network: string, container: string, attachment: NetworkAttachment): Promise<void> {
+    const record = this.containers.find(container);
+    await this.containers.locks.run(record.id, async () => {
+      const running = record.state.status === 'running' || record.state.status === 'paused';
+      await this.networking.connect(record, network, attachment, running);
+      await this.store.save(record);
+    });
+  }
+
+  async disconnectNetwork(network: string, container: string, force: boolean): Promise<void> {
+    const record = this.containers.find(container);
+    await this.containers.locks.run(record.id, async () => {
+      const running = record.state.status === 'running' || record.state.status === 'paused';
+      await this.networking.disconnect(record, network, running, force);
+      await this.store.save(record);
+    });
+  }
+
+  private findNetwork(idOrName: string): NetworkRecord {
+    try {
+      return this.networks.get(idOrName);
+    } catch (error) {
+      throw new NotFoundError(`network ${idOrName} not found`, { cause: error });
+    }
+  }
+
+  private networkInfo(record: NetworkRecord): NetworkInfo {
+    const endpoints = Object.values(record.endpoints).map((endpoint) => {
+      let containerName = endpoint.name;
+      try {
+        containerName = this.containers.find(endpoint.containerId).name;
+      } catch {
+        // An endpoint left by a container that is gone keeps the name it was created with.
+      }
+      return { containerId: endpoint.containerId, containerName, endpoint };
+    });
+    return { record, endpoints };
   }
 
   async containerSize(idOrName: string): Promise<ContainerSize> {

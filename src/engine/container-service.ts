@@ -19,6 +19,7 @@ import type { ImageService } from '../image/service';
 import type { VolumeStore } from '../volume/store';
 import { buildContainerRecord, validateDaemonLimits } from './container-create';
 import { copyImageContentIntoVolumes, resolveMounts } from './container-mounts';
+import { normalizeNetworkMode, type ContainerNetworking } from './container-networking';
 import type { ContainerStreams } from './container-streams';
 import type { WaitCondition, WaitResult } from './engine';
 import { RestartBackoff, shouldRestart } from './restart-policy';
@@ -34,6 +35,7 @@ export interface ContainerServiceDependencies {
   images: ImageService;
   volumes: VolumeStore;
   runtime: ContainerRuntime;
+  networking: ContainerNetworking;
 }
 
 export class ContainerService {
@@ -49,6 +51,7 @@ export class ContainerService {
   private readonly images: ImageService;
   private readonly volumes: VolumeStore;
   private readonly runtime: ContainerRuntime;
+  private readonly networking: ContainerNetworking;
 
   constructor(dependencies: ContainerServiceDependencies) {
     this.config = dependencies.config;
@@ -57,6 +60,7 @@ export class ContainerService {
     this.images = dependencies.images;
     this.volumes = dependencies.volumes;
     this.runtime = dependencies.runtime;
+    this.networking = dependencies.networking;
     this.events.setMaxListeners(0);
   }
 
@@ -81,14 +85,14 @@ export class ContainerService {
     }
     const name = requestedName || randomContainerName((candidate) => this.store.nameTaken(candidate) !== undefined);
 
+    spec.networkMode = normalizeNetworkMode(spec.networkMode);
+    const networks = this.networking.networksAtCreate(spec);
     const record = buildContainerRecord({ id, name, spec, image, containerDirectory: this.store.directory(id), runtime: this.config.runtime });
+    record.networks = networks;
     record.mounts = await resolveMounts(spec, image, this.volumes);
     await this.store.add(record);
 
     const warnings: string[] = [];
-    if (spec.networkMode === 'default' || spec.networkMode === '') {
-      warnings.push('bridge networking is not available yet: the container runs with network "none"');
-    }
     this.logger.info({ container: id, name, image: image.id }, 'container created');
     return { id, warnings };
   }
@@ -128,7 +132,8 @@ export class ContainerService {
     try {
       const rootfs = await this.runtime.mountRootfs(record.id, this.images.lowerLayers(image.id));
       if (!record.hasBeenStarted) await copyImageContentIntoVolumes(record, rootfs, this.logger);
-      await this.runtime.writeBundle(record, image);
+      const network = await this.networking.setUp(record, image);
+      await this.runtime.writeBundle(record, image, network);
       const { pid } = await this.runtime.start(record, () => this.streams.connectPending(record));
 
       record.state = { ...record.state, status: 'running', pid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString() };
@@ -147,6 +152,7 @@ export class ContainerService {
     this.logger.error({ container: record.id, err: error }, 'container start failed');
     await this.runtime.kill(record.id, 'KILL').catch(() => undefined);
     await this.runtime.collectExit(record.id).catch(() => null);
+    await this.networking.tearDown(record.id);
     await this.runtime.unmountRootfs(record.id).catch((unmountError: unknown) => {
       this.logger.warn({ container: record.id, err: unmountError }, 'unmount after failed start failed');
     });
@@ -280,6 +286,7 @@ export class ContainerService {
   private async removeLocked(record: ContainerRecord, removeAnonymousVolumes: boolean): Promise<void> {
     record.state = { ...record.state, status: 'removing' };
     this.streams.finishPending(record.id);
+    await this.networking.tearDown(record.id);
     await this.runtime.unmountRootfs(record.id).catch((error: unknown) => {
       this.logger.warn({ container: record.id, err: error }, 'unmount during removal failed');
     });
@@ -359,6 +366,7 @@ export class ContainerService {
   }
 
   async recordExitLocked(record: ContainerRecord, exitCode: number, oomKilled: boolean, finishedAt: string): Promise<void> {
+    await this.networking.tearDown(record.id);
     await this.runtime.unmountRootfs(record.id).catch((error: unknown) => {
       this.logger.warn({ container: record.id, err: error }, 'unmount after exit failed');
     });

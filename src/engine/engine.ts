@@ -2,9 +2,10 @@
 // in the engine's own types (ContainerSpec, ContainerRecord, ImageRecord);
 // the API layer translates Docker's JSON shapes to and from them.
 import type { Readable } from 'node:stream';
-import type { ContainerRecord, ContainerSpec } from '../container/types';
+import type { ContainerRecord, ContainerSpec, NetworkAttachment } from '../container/types';
 import type { ImageRecord } from '../image/types';
 import type { VolumeRecord } from '../volume/types';
+import type { EndpointRecord, NetworkRecord, PortBinding } from '../network/types';
 
 export type OutputStreamName = 'stdout' | 'stderr';
 
@@ -116,6 +117,41 @@ export interface ContainerSize {
   sizeRootFs: number;
 }
 
+// A network as the API reports it, with the endpoints of the containers attached to it.
+export interface NetworkInfo {
+  record: NetworkRecord;
+  // Endpoints by container ID, with the container's name.
+  endpoints: { containerId: string; containerName: string; endpoint: EndpointRecord }[];
+}
+
+export interface NetworkCreateRequest {
+  name: string;
+  driver: string;
+  subnet: string | null;
+  gateway: string | null;
+  ipRange: string | null;
+  internal: boolean;
+  attachable: boolean;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+  // Docker's CheckDuplicate is always on since API 1.44: a duplicate name is a conflict.
+}
+
+// A container's network state for inspect and ps: one entry per joined network, and published ports.
+export interface ContainerNetworkState {
+  networks: {
+    networkId: string;
+    networkName: string;
+    aliases: string[];
+    requestedIpv4Address: string;
+    // Null while the container is not running (no endpoint exists then).
+    endpoint: EndpointRecord | null;
+  }[];
+  ports: PortBinding[];
+  // Exposed ports ("80/tcp") from the image and the request, for NetworkSettings.Ports entries mapped to null.
+  exposedPorts: string[];
+}
+
 export interface EngineInfo {
   id: string;
   name: string;
@@ -193,6 +229,18 @@ export interface Engine {
   resizeContainer(idOrName: string, height: number, width: number): Promise<void>;
   topContainer(idOrName: string, psArgs: string): Promise<ProcessTable>;
   containerDetails(idOrName: string): Promise<ContainerDetails>;
+  containerNetworks(idOrName: string): Promise<ContainerNetworkState>;
+
+  listNetworks(): Promise<NetworkInfo[]>;
+  // Finds a network by full ID, name or unique ID prefix.
+  getNetwork(idOrName: string): Promise<NetworkInfo>;
+  createNetwork(request: NetworkCreateRequest): Promise<NetworkRecord>;
+  // Built-in networks and networks with endpoints cannot be removed (Docker's 403 and 409).
+  removeNetwork(idOrName: string): Promise<void>;
+  // Removes user-defined networks without endpoints; returns their names.
+  pruneNetworks(options: { labels: string[] }): Promise<string[]>;
+  connectNetwork(network: string, container: string, attachment: NetworkAttachment): Promise<void>;
+  disconnectNetwork(network: string, container: string, force: boolean): Promise<void>;
   containerSize(idOrName: string): Promise<ContainerSize>;
 
   createExec(idOrName: string, spec: ExecSpec): Promise<string>;

@@ -1,5 +1,5 @@
-// Content-addressed blobs under <root>/blobs/sha256/<hex>: image configs and
-// OCI manifests. A blob is written to a temporary file while it is hashed,
+// Content-addressed blobs under <root>/blobs/sha256/<hex>: image configs,
+// manifests and layer blobs. A blob is written to a temporary file while it is hashed,
 // checked against the expected digest and size, synced and only then renamed
 // into place, so a blob file under its digest always has that content.
 import fs from 'node:fs';
@@ -17,6 +17,8 @@ export interface BlobDescriptor {
 
 export class ContentStore {
   private readonly blobDirectory: string;
+  // Blobs that a load, import or commit in progress has stored before any image record names them.
+  private readonly pins = new Map<string, number>();
 
   // temporaryDirectory must be on the same filesystem as root, for rename.
   constructor(root: string, private readonly temporaryDirectory: string) {
@@ -87,6 +89,46 @@ export class ContentStore {
       if (hasErrorCode(error, 'ENOENT')) throw new NotFoundError(`read blob ${digest}: not found in the content store`, { cause: error });
       throw error;
     }
+  }
+
+  // Stores a file whose digest and size the caller computed from its content
+  // (an archive spool or a layer the caller wrote) by hard-linking it, so a
+  // large layer is not copied. The file must not change afterwards and must
+  // be on the same filesystem as the store.
+  async adoptFile(file: string, descriptor: BlobDescriptor): Promise<void> {
+    if (this.has(descriptor.digest)) return;
+    const stat = await fsp.stat(file);
+    if (stat.size !== descriptor.size) {
+      throw new InvalidArgumentError(`store blob ${descriptor.digest}: size mismatch: expected ${descriptor.size} bytes, the file ${file} has ${stat.size}`);
+    }
+    const handle = await fsp.open(file, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await fsp.link(file, this.blobPath(descriptor.digest));
+    } catch (error) {
+      // Another load stored the same blob in the meantime.
+      if (!hasErrorCode(error, 'EEXIST')) throw error;
+    }
+    await syncDirectory(this.blobDirectory);
+  }
+
+  // Keeps a blob from garbage collection until unpin(); pins nest.
+  pin(digest: string): void {
+    this.pins.set(digest, (this.pins.get(digest) ?? 0) + 1);
+  }
+
+  unpin(digest: string): void {
+    const count = (this.pins.get(digest) ?? 0) - 1;
+    if (count > 0) this.pins.set(digest, count);
+    else this.pins.delete(digest);
+  }
+
+  isPinned(digest: string): boolean {
+    return this.pins.has(digest);
   }
 
   async remove(digest: string): Promise<void> {

@@ -19,6 +19,7 @@ import { ArchiveSpool } from './archive-spool';
 import { readArchiveImages, type ArchiveImage } from './archive-manifest';
 import { applyChanges } from './changes';
 import { chainIds } from './digest';
+import { buildManifest, layerBlobFor, spoolToFile, type BuiltManifest, type LayerBlob } from './layer-blobs';
 import { importedImageConfig, parseImageConfig } from './image-config';
 import { familiarReferences, planRemoval } from './image-remove';
 import { familiarName, familiarize, formatReference, isDigestReference, normalizeReference, parseReference, withDefaultTag } from './reference';
@@ -166,13 +167,13 @@ export class ImageService {
       const manifest = this.metadata.stored(id)?.manifestDigest;
       if (manifest) {
         blobsInUse.add(manifest);
-        // Pulled images keep their compressed layer blobs for push.
+        // Images keep the layer blobs their manifest names, for push and save.
         for (const digest of await this.manifestBlobs(manifest)) blobsInUse.add(digest);
       }
     }
     const removedLayers = await this.layers.removeUnused(layersInUse);
     for (const digest of this.content.list()) {
-      if (blobsInUse.has(digest)) continue;
+      if (blobsInUse.has(digest) || this.content.isPinned(digest)) continue;
       await this.content.remove(digest);
       this.logger.info({ digest }, 'removed a blob that no image uses');
     }
@@ -197,13 +198,14 @@ export class ImageService {
       const spool = await ArchiveSpool.create(archive, spoolDirectory, this.logger);
       const images = await readArchiveImages(spool);
       if (images.length === 0) throw new InvalidArgumentError('load image archive: the archive contains no image for linux/amd64');
-      for (const image of images) await this.loadImage(image, onLoaded);
+      for (const image of images) await this.loadImage(image, spoolDirectory, onLoaded);
     } finally {
       await fsp.rm(spoolDirectory, { recursive: true, force: true });
     }
   }
 
-  private async loadImage(image: ArchiveImage, onLoaded: (message: string) => void): Promise<void> {
+  // workDirectory is the spool's directory, which also takes decompressed copies of xz and bzip2 layers.
+  private async loadImage(image: ArchiveImage, workDirectory: string, onLoaded: (message: string) => void): Promise<void> {
     const id = image.configDigest;
     const config = parseImageConfig(image.config, id);
     const diffIds = config.rootfs.diff_ids;
@@ -212,6 +214,7 @@ export class ImageService {
     }
 
     const pinned: string[] = [];
+    const pinnedBlobs: string[] = [];
     try {
       const chain = chainIds(diffIds);
       for (const [index, layer] of image.layers.entries()) {
@@ -223,30 +226,51 @@ export class ImageService {
         this.logger.info({ image: id, layer: created.layer.chainId, source: layer.name, skippedEntries: created.unpack.skipped.length }, 'layer loaded');
       }
 
-      await this.commitImage(image, config, onLoaded);
+      const manifest = await this.keepLayerBlobs(image, diffIds, workDirectory, pinnedBlobs);
+      await this.commitImage(image, config, manifest, onLoaded);
     } catch (error) {
       this.logger.error({ image: id, err: error }, 'load image failed');
       throw error;
     } finally {
       for (const chainId of pinned) this.layers.release(chainId);
+      for (const digest of pinnedBlobs) this.content.unpin(digest);
     }
+  }
+
+  // Stores the layer blobs of a loaded image, pinned until its record exists,
+  // and returns the manifest that names them: the archive's own for an OCI
+  // layout, else a new one, because a docker-archive has none.
+  private async keepLayerBlobs(image: ArchiveImage, diffIds: string[], workDirectory: string, pinned: string[]): Promise<BuiltManifest> {
+    const blobs: LayerBlob[] = [];
+    for (const [index, layer] of image.layers.entries()) {
+      // An OCI layout's manifest already names each blob with its media type, so the blob is kept unchanged.
+      const blob = image.manifest ? { ...layer.file, compression: 'none' as const } : await layerBlobFor(layer.file, diffIds[index], path.join(workDirectory, `plain-layer-${index}`));
+      this.content.pin(blob.digest);
+      pinned.push(blob.digest);
+      await this.content.adoptFile(blob.file, blob);
+      blobs.push(blob);
+    }
+    return image.manifest ?? buildManifest({ digest: image.configDigest, size: image.config.length }, blobs);
   }
 
   // Stores the config (and manifest) blobs and the image record, then moves
   // the references to the image. Called with every layer committed and
   // pinned. Runs under the metadata lock, so a removal's garbage collection
   // cannot delete the new blobs before the image record that uses them exists.
-  private async commitImage(image: ArchiveImage, config: ImageConfig, onLoaded: (message: string) => void): Promise<void> {
+  private async commitImage(image: ArchiveImage, config: ImageConfig, manifest: BuiltManifest, onLoaded: (message: string) => void): Promise<void> {
     const id = image.configDigest;
     const references = image.references;
-    const manifestDigest = image.manifest?.digest ?? null;
     await this.lock.run(METADATA_LOCK, async () => {
       await this.content.ingest(image.config, { digest: id, size: image.config.length });
-      if (image.manifest) await this.content.ingest(image.manifest.content, { digest: image.manifest.digest });
-      if (!this.metadata.has(id)) {
+      await this.content.ingest(manifest.content, { digest: manifest.digest });
+      const existing = this.metadata.stored(id);
+      if (!existing) {
         const size = this.chainIdsOf(id, config).reduce((total, chainId) => total + this.layers.get(chainId).size, 0);
-        const record: StoredImage = { id, repoTags: [], repoDigests: [], config, size, loadedAt: new Date().toISOString(), manifestDigest };
+        const record: StoredImage = { id, repoTags: [], repoDigests: [], config, size, loadedAt: new Date().toISOString(), manifestDigest: manifest.digest };
         await this.metadata.saveImage(record);
+      } else if (existing.manifestDigest === null || !this.content.has(existing.manifestDigest)) {
+        // An image stored before layer blobs were kept becomes pushable once loaded again.
+        await this.metadata.saveImage({ ...existing, manifestDigest: manifest.digest });
       }
       for (const reference of references) {
         const previous = this.metadata.lookupReference(reference);
@@ -261,27 +285,55 @@ export class ImageService {
     for (const reference of references) onLoaded(`Loaded image: ${familiarize(reference)}`);
   }
 
+  // Imports a root filesystem tar as a one-layer image. The archive is
+  // spooled to a file first, so its bytes can be kept as the layer blob.
   async importRootfs(archive: Readable, options: { reference: string | null; changes: string[]; message: string }): Promise<string> {
     // Check the name and the changes before the unpack, which can take long.
     const reference = options.reference ? checkTagReference(options.reference) : null;
     const runtimeConfig = applyChanges({}, options.changes);
 
-    const { layer } = await this.layers.create(archive, null, null);
+    const work = await fsp.mkdtemp(path.join(this.temporaryDirectory, 'import-'));
+    const pinnedBlobs: string[] = [];
     try {
-      const config = importedImageConfig(layer.diffId, runtimeConfig, options.message);
-      const id = await this.lock.run(METADATA_LOCK, async () => {
-        const { digest } = await this.content.ingest(Buffer.from(JSON.stringify(config)));
-        if (!this.metadata.has(digest)) {
-          await this.metadata.saveImage({ id: digest, repoTags: [], repoDigests: [], config, size: layer.size, loadedAt: new Date().toISOString(), manifestDigest: null });
-        }
-        if (reference) await this.metadata.setReferences([{ reference, id: digest }]);
-        return digest;
-      });
-      this.logger.info({ image: id, reference, layer: layer.chainId }, 'image imported');
-      return id;
+      const archiveFile = path.join(work, 'archive');
+      const spooled = await spoolToFile(archive, archiveFile);
+      const { layer } = await this.layers.create(readFile(archiveFile), null, null);
+      try {
+        const blob = await layerBlobFor({ file: archiveFile, ...spooled }, layer.diffId, path.join(work, 'plain-layer'));
+        this.content.pin(blob.digest);
+        pinnedBlobs.push(blob.digest);
+        await this.content.adoptFile(blob.file, blob);
+
+        const config = importedImageConfig(layer.diffId, runtimeConfig, options.message);
+        const id = await this.storeNewImage(config, [blob], layer.size, reference);
+        this.logger.info({ image: id, reference, layer: layer.chainId }, 'image imported');
+        return id;
+      } finally {
+        this.layers.release(layer.chainId);
+      }
     } finally {
-      this.layers.release(layer.chainId);
+      for (const digest of pinnedBlobs) this.content.unpin(digest);
+      await fsp.rm(work, { recursive: true, force: true });
     }
+  }
+
+  // Stores the config and a manifest of an image built here (import or
+  // commit) whose layers and layer blobs are stored and pinned, then tags it.
+  // Returns the image ID.
+  private async storeNewImage(config: ImageConfig, blobs: LayerBlob[], size: number, reference: string | null): Promise<string> {
+    return this.lock.run(METADATA_LOCK, async () => {
+      const configBlob = await this.content.ingest(Buffer.from(JSON.stringify(config)));
+      const manifest = buildManifest(configBlob, blobs);
+      await this.content.ingest(manifest.content, { digest: manifest.digest });
+      const existing = this.metadata.stored(configBlob.digest);
+      if (!existing) {
+        await this.metadata.saveImage({ id: configBlob.digest, repoTags: [], repoDigests: [], config, size, loadedAt: new Date().toISOString(), manifestDigest: manifest.digest });
+      } else if (existing.manifestDigest === null || !this.content.has(existing.manifestDigest)) {
+        await this.metadata.saveImage({ ...existing, manifestDigest: manifest.digest });
+      }
+      if (reference) await this.metadata.setReferences([{ reference, id: configBlob.digest }]);
+      return configBlob.digest;
+    });
   }
 
   // Pulls an image from a registry and returns its ID; progress goes out as Docker's JSON messages.

@@ -8,7 +8,8 @@ import fsp from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { NetworkService } from '../../src/network/service';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 export const BERTHD = path.join(REPO_ROOT, 'dist/src/bin/berthd.js');
@@ -51,6 +52,11 @@ export async function startDaemon(options: StartOptions = {}): Promise<TestDaemo
     BERTH_SOCKET: socketPath,
     BERTH_CONFIG: path.join(root, 'berthd.json'),
     BERTH_LOG_LEVEL: process.env.BERTH_TEST_LOG_LEVEL ?? 'debug',
+    // Containers and the embedded resolver send lookups to loopback, where nothing answers, so
+    // that no test lookup reaches the host's resolver; tests that resolve names run their own server.
+    BERTH_DNS: '127.0.0.1',
+    // A pool of the test's own, so that parallel instances and the host's networks never overlap.
+    BERTH_DEFAULT_ADDRESS_POOLS: `10.${200 + randomInt(50)}.0.0/16:24`,
     ...options.extraEnv,
   };
   let child: ChildProcess | null = null;
@@ -171,6 +177,7 @@ export async function removeInstance(instance: string, root: string): Promise<vo
     }
   }
   await killConmons(root);
+  await removeNetworking(instance, root);
 
   const mounts = fs
     .readFileSync('/proc/self/mountinfo', 'utf8')
@@ -203,6 +210,19 @@ async function killConmons(root: string): Promise<void> {
         // Already gone.
       }
     }
+  }
+}
+
+// Removes the instance's bridges, veths, namespaces, firewall chains and resolver process.
+async function removeNetworking(instance: string, root: string): Promise<void> {
+  const stateRoot = path.join(root, 'data', 'network');
+  if (!fs.existsSync(stateRoot)) return;
+  const service = new NetworkService({ instance, stateRoot, runRoot: path.join(root, 'run', 'network'), dnsUpstreams: [] });
+  try {
+    await service.init();
+    await service.teardown();
+  } catch (error) {
+    process.stderr.write(`removing networking of test instance ${instance} failed: ${(error as Error).message}\n`);
   }
 }
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { run } from '../../src/common/subprocess';
 import { createNetns, removeNetns } from '../../src/network/bridge/netns';
 import { parsePortSpec } from '../../src/network/ports';
-import { canPing, containerId, inSandbox, leftovers, startInNamespace, startNetworking, stopProcess, waitForOutput } from './helpers';
+import { canPing, containerId, inSandbox, startInNamespace, startNetworking, stopProcess, waitForOutput } from './helpers';
 
 interface ScenarioResult {
   policy: string;
@@ -19,7 +19,6 @@ interface ScenarioResult {
   otherNetworkPing: boolean;
   outsideReply: string;
   publishedReply: string;
-  leftovers: string[];
 }
 
 const SCENARIO_FLAG = '--scenario';
@@ -77,7 +76,6 @@ async function scenario(): Promise<ScenarioResult> {
       otherNetworkPing: await canPing(sandboxes[2].netnsPath, sandboxes[0].ip),
       outsideReply,
       publishedReply,
-      leftovers: [],
     };
   } finally {
     if (server.process) await stopProcess(server.process);
@@ -119,4 +117,3 @@ if (process.argv.includes(SCENARIO_FLAG)) {
   });
 }
 
-export { leftovers };

@@ -92,5 +92,7 @@ export const RUN_ONLY_FLAGS: FlagSpec[] = [
   { name: 'sig-proxy', kind: 'bool', defaultValue: true, description: 'Forward signals this command receives to the container (not with -t)' },
 ];
 
-export const RUN_FLAGS: FlagSpec[] = [...CONTAINER_CONFIG_FLAGS, ...RUN_ONLY_FLAGS].sort((a, b) => a.name.localeCompare(b.name));
+// Sorted by code unit, not localeCompare: the names are lowercase ASCII, where both give the same
+// order, and the first localeCompare call loads ICU's collator (about 6 ms of every berth run).
+export const RUN_FLAGS: FlagSpec[] = [...CONTAINER_CONFIG_FLAGS, ...RUN_ONLY_FLAGS].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 export const CREATE_FLAGS: FlagSpec[] = CONTAINER_CONFIG_FLAGS;

@@ -7,11 +7,11 @@ import type { IncomingMessage } from 'node:http';
 import { ApiError, type ApiClient } from '../client/api-client';
 import { CliError, ExitStatus, PROGRAM, type Command, type CommandContext, type Streams } from '../command';
 import type { FlagValues } from '../flags';
-import { familiarString, normalizedName, tryParseReference, withDefaultTag } from '../reference';
+import { familiarString, tryParseReference, withDefaultTag } from '../reference';
 import { DEFAULT_DETACH_KEYS, enableRawMode, parseDetachKeys, terminalSize } from '../terminal';
 import { buildCreateRequest, type CreateRequestOptions } from './container-config';
-import { displayJsonMessages } from './json-messages';
 import { OptionError } from './option-parsers';
+import { progressOutput, pullWithProgress } from './pull';
 import { CREATE_FLAGS, RUN_FLAGS } from './run-flags';
 import { followTerminalSize, proxySignals, runSession } from './stream-session';
 
@@ -35,15 +35,11 @@ async function readBody(response: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function pullImage(client: ApiClient, imageText: string, platform: string, output: Streams['stderr'] | null): Promise<void> {
+// Pulls for run and create: progress goes to stderr, as in docker, so stdout carries only the container's output or ID.
+async function pullImage(client: ApiClient, environment: NodeJS.ProcessEnv, imageText: string, platform: string, output: Streams['stderr'] | null): Promise<void> {
   const reference = tryParseReference(imageText);
   if (!reference) throw new CliError('invalid reference format');
-  const tagged = withDefaultTag(reference);
-  const response = await client.stream('POST', '/images/create', {
-    query: { fromImage: normalizedName(tagged), tag: tagged.digest ?? tagged.tag ?? 'latest', platform: platform || undefined },
-    headers: { 'X-Registry-Auth': 'e30=' },
-  });
-  await displayJsonMessages(response, output);
+  await pullWithProgress(client, environment, reference, platform, output ? progressOutput(output) : null);
 }
 
 // Creates the container, pulling its image first when --pull requires it, and returns the ID.
@@ -57,7 +53,7 @@ async function createContainer(context: CommandContext, flags: FlagValues, args:
   if (cidFile !== '' && fs.existsSync(cidFile)) throw new OptionError(`container ID file found, make sure the other container isn't running or delete ${cidFile}`);
   const client = await context.client();
 
-  if (pull === 'always') await pullImage(client, request.image, request.platform, pullOutput);
+  if (pull === 'always') await pullImage(client, context.environment, request.image, request.platform, pullOutput);
 
   const create = () =>
     client.json<{ Id: string; Warnings?: string[] | null }>('POST', '/containers/create', {
@@ -72,7 +68,7 @@ async function createContainer(context: CommandContext, flags: FlagValues, args:
     const reference = tryParseReference(request.image);
     if (!(error instanceof ApiError) || error.status !== 404 || pull !== 'missing' || !reference || !/no such image/i.test(error.daemonMessage)) throw error;
     context.streams.stderr.write(`Unable to find image '${familiarString(withDefaultTag(reference))}' locally\n`);
-    await pullImage(client, request.image, request.platform, pullOutput);
+    await pullImage(client, context.environment, request.image, request.platform, pullOutput);
     created = await create();
   }
 

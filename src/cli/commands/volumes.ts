@@ -44,7 +44,8 @@ export const volumeRemoveCommand: Command = {
     }),
 };
 
-async function confirm(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, question: string): Promise<boolean> {
+// Asks a yes/no question; only "y" or "yes" confirms, and end of input declines.
+export async function confirm(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, question: string): Promise<boolean> {
   output.write(`${question} [y/N] `);
   return new Promise((resolve) => {
     let answer = '';

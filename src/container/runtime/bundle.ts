@@ -41,6 +41,9 @@ export interface BundleOptions {
   networkNamespacePath?: string | null;
   // The container's address, written to /etc/hosts next to its hostname.
   ipAddress?: string | null;
+  // Complete /etc/hosts and /etc/resolv.conf contents from the network module; they replace the files built here.
+  hostsContent?: string | null;
+  resolvConfContent?: string | null;
 }
 
 // Creates the working directory inside the root file system, as Docker
@@ -64,6 +67,8 @@ export async function writeBundle(config: DaemonConfig, record: ContainerRecord,
       domainname: record.spec.domainname,
       ipAddress: options.ipAddress ?? null,
       hostNetwork: record.spec.networkMode === 'host',
+      hostsContent: options.hostsContent ?? null,
+      resolvConfContent: options.resolvConfContent ?? null,
     }),
   ]);
 

@@ -9,6 +9,9 @@ export interface EtcFileInputs {
   // The container's address on its network, or null when it has none (network none, or not connected yet).
   ipAddress: string | null;
   hostNetwork: boolean;
+  // Contents prepared by the network module; when set they are written as given.
+  hostsContent?: string | null;
+  resolvConfContent?: string | null;
 }
 
 const LOCALHOST_LINES = [
@@ -70,11 +73,11 @@ async function readHostFile(file: string): Promise<string> {
 // Plain writes without fsync: the files are rewritten at every start, so a
 // crash cannot leave a container running with a torn copy, and start latency matters.
 export async function writeEtcFiles(paths: { hostnamePath: string; hostsPath: string; resolvConfPath: string }, inputs: EtcFileInputs): Promise<void> {
-  const hostResolvConf = await readHostFile('/etc/resolv.conf');
-  const hosts = inputs.hostNetwork ? await readHostFile('/etc/hosts') : hostsContent(inputs);
+  const hosts = inputs.hostsContent ?? (inputs.hostNetwork ? await readHostFile('/etc/hosts') : hostsContent(inputs));
+  const resolvConf = inputs.resolvConfContent ?? resolvConfContent(await readHostFile('/etc/resolv.conf'), inputs);
   await Promise.all([
     fs.writeFile(paths.hostnamePath, `${inputs.hostname}\n`, { mode: 0o644 }),
     fs.writeFile(paths.hostsPath, hosts, { mode: 0o644 }),
-    fs.writeFile(paths.resolvConfPath, resolvConfContent(hostResolvConf, inputs), { mode: 0o644 }),
+    fs.writeFile(paths.resolvConfPath, resolvConf, { mode: 0o644 }),
   ]);
 }

@@ -83,8 +83,8 @@ async function pushTag(
 ): Promise<void> {
   const tag = parseReference(image.reference).tag!;
   if (image.manifestDigest === null || !store.content.has(image.manifestDigest)) {
-    // NOTE: the layer store keeps unpacked files only, and a tar rebuilt from them rarely hashes to the original diff ID.
-    throw new NotImplementedError(`push ${formatReference({ ...repository, tag })}: only images pulled from a registry can be pushed yet; this image was loaded, imported or committed`);
+    // Images stored before layer blobs were kept for every image have no manifest; a tar rebuilt from unpacked files rarely hashes to the original diff ID.
+    throw new NotImplementedError(`push ${formatReference({ ...repository, tag })}: the image has no stored layer blobs, because it was stored by an older berthd; load, import or pull it again`);
   }
   const manifestContent = await store.content.read(image.manifestDigest);
   const manifest = parseManifest(manifestContent, '', image.manifestDigest);

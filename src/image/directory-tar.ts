@@ -1,0 +1,182 @@
+// Writes a directory tree as a tar stream: regular files, directories,
+// symlinks (never followed), hard links within the tree, devices and FIFOs,
+// with owner, mode and mtime. Two forms:
+//
+// - 'filesystem' (`docker export`): the tree as it is, usually a merged overlay.
+// - 'overlay-upper' (`docker commit`): an overlayfs upper directory turned
+//   into an OCI layer: a whiteout (character device 0/0) becomes an empty
+//   ".wh.<name>" file and an opaque directory gets a ".wh..wh..opq" entry.
+//
+// The tree may belong to a running container, so every regular file is
+// opened without following a final symlink and then checked, through
+// /proc/self/fd, to be inside the root before its content is read.
+// NOTE: extended attributes (security.capability and others) are not written yet.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import tar from 'tar-stream';
+import type { Readable } from 'node:stream';
+import type { Logger } from '../common/logger';
+import { hasErrorCode } from '../common/errors';
+import { nativeSys } from '../sys/native';
+
+export type TarForm = 'filesystem' | 'overlay-upper';
+
+const OPAQUE_XATTR = 'trusted.overlay.opaque';
+const OPAQUE_MARKER = '.wh..wh..opq';
+const WHITEOUT_PREFIX = '.wh.';
+const READ_CHUNK_BYTES = 256 * 1024;
+
+interface Context {
+  root: string;
+  form: TarForm;
+  pack: tar.Pack;
+  logger: Logger;
+  // "dev:ino" of files with more than one link to the first archive name written for it.
+  links: Map<string, string>;
+}
+
+// Returns a tar stream of root; it fails (destroys the stream) when the walk fails.
+export function directoryTar(root: string, form: TarForm, logger: Logger): Readable {
+  const pack = tar.pack();
+  const context: Context = { root: path.resolve(root), form, pack, logger, links: new Map() };
+  (async () => {
+    await writeDirectory(context, '');
+    pack.finalize();
+  })().catch((error: unknown) => {
+    logger.error({ root, err: error }, 'write directory tar failed');
+    pack.destroy(error as Error);
+  });
+  // tar-stream's Pack is a streamx Readable, which node's pipeline() accepts.
+  return pack as unknown as Readable;
+}
+
+async function writeDirectory(context: Context, relative: string): Promise<void> {
+  const absolute = path.join(context.root, relative);
+  const names = (await fsp.readdir(absolute)).sort((left, right) => Buffer.compare(Buffer.from(left), Buffer.from(right)));
+  if (context.form === 'overlay-upper' && relative !== '' && isOpaque(absolute)) {
+    await addEntry(context.pack, { name: `${relative}/${OPAQUE_MARKER}`, type: 'file', size: 0, mode: 0o644, mtime: new Date(0) });
+  }
+  for (const name of names) {
+    const entryPath = relative === '' ? name : `${relative}/${name}`;
+    let stats: fs.Stats;
+    try {
+      stats = await fsp.lstat(path.join(context.root, entryPath));
+    } catch (error) {
+      // A running container may remove a file during the walk.
+      if (hasErrorCode(error, 'ENOENT')) continue;
+      throw error;
+    }
+    await writeEntry(context, entryPath, stats);
+  }
+}
+
+async function writeEntry(context: Context, entryPath: string, stats: fs.Stats): Promise<void> {
+  const absolute = path.join(context.root, entryPath);
+  const common = { uid: stats.uid, gid: stats.gid, mode: stats.mode & 0o7777, mtime: stats.mtime };
+
+  if (stats.isCharacterDevice() && stats.rdev === 0 && context.form === 'overlay-upper') {
+    const whiteout = path.posix.join(path.posix.dirname(entryPath), `${WHITEOUT_PREFIX}${path.posix.basename(entryPath)}`);
+    await addEntry(context.pack, { name: whiteout, type: 'file', size: 0, mode: 0o644, mtime: stats.mtime });
+    return;
+  }
+  if (stats.isDirectory()) {
+    await addEntry(context.pack, { ...common, name: `${entryPath}/`, type: 'directory' });
+    await writeDirectory(context, entryPath);
+    return;
+  }
+  if (stats.isSymbolicLink()) {
+    await addEntry(context.pack, { ...common, name: entryPath, type: 'symlink', linkname: await fsp.readlink(absolute) });
+    return;
+  }
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) {
+    const type = stats.isCharacterDevice() ? 'character-device' : 'block-device';
+    await addEntry(context.pack, { ...common, name: entryPath, type, devmajor: major(stats.rdev), devminor: minor(stats.rdev) });
+    return;
+  }
+  if (stats.isFIFO()) {
+    await addEntry(context.pack, { ...common, name: entryPath, type: 'fifo' });
+    return;
+  }
+  if (!stats.isFile()) {
+    context.logger.warn({ path: absolute }, 'write directory tar: skipping a socket or other entry that tar cannot hold');
+    return;
+  }
+
+  if (stats.nlink > 1) {
+    const key = `${stats.dev}:${stats.ino}`;
+    const first = context.links.get(key);
+    if (first !== undefined) {
+      await addEntry(context.pack, { ...common, name: entryPath, type: 'link', linkname: first });
+      return;
+    }
+    context.links.set(key, entryPath);
+  }
+  await writeFileEntry(context, entryPath, stats, common);
+}
+
+// Writes a regular file's header for the size lstat gave and exactly that many bytes: a file that
+// shrinks while it is read is padded with zeros and one that grows is cut, so the archive stays valid.
+async function writeFileEntry(context: Context, entryPath: string, stats: fs.Stats, common: tar.Header): Promise<void> {
+  const absolute = path.join(context.root, entryPath);
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(absolute, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch (error) {
+    if (hasErrorCode(error, 'ENOENT') || hasErrorCode(error, 'ELOOP')) {
+      context.logger.warn({ path: absolute }, 'write directory tar: a file changed into a symlink or vanished during the walk; skipping it');
+      return;
+    }
+    throw error;
+  }
+  try {
+    const opened = await fsp.readlink(`/proc/self/fd/${handle.fd}`);
+    if (opened !== context.root && !opened.startsWith(`${context.root}/`)) {
+      context.logger.warn({ path: absolute, opened }, 'write directory tar: a parent directory was replaced by a symlink out of the root; skipping the file');
+      return;
+    }
+    const size = stats.size;
+    await new Promise<void>((resolve, reject) => {
+      const sink = context.pack.entry({ ...common, name: entryPath, type: 'file', size }, (error) => (error ? reject(error) : resolve()));
+      copyExactly(handle, size, sink).catch((error: unknown) => {
+        sink.destroy(error as Error);
+        reject(error);
+      });
+    });
+  } finally {
+    await handle.close();
+  }
+}
+
+type EntrySink = ReturnType<tar.Pack['entry']>;
+
+async function copyExactly(handle: fsp.FileHandle, size: number, sink: EntrySink): Promise<void> {
+  let offset = 0;
+  while (offset < size) {
+    const length = Math.min(READ_CHUNK_BYTES, size - offset);
+    const chunk = Buffer.alloc(length);
+    // A short read means the file shrank; the rest of the chunk stays zero.
+    await handle.read(chunk, 0, length, offset);
+    offset += length;
+    if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once('drain', () => resolve()));
+  }
+  sink.end(undefined);
+}
+
+function addEntry(pack: tar.Pack, header: tar.Header): Promise<void> {
+  return new Promise((resolve, reject) => pack.entry(header, (error) => (error ? reject(error) : resolve())));
+}
+
+function isOpaque(directory: string): boolean {
+  const value = nativeSys().lgetxattr(directory, OPAQUE_XATTR);
+  return value !== null && value.toString() === 'y';
+}
+
+// Linux's dev_t encoding (glibc's gnu_dev_major and gnu_dev_minor).
+function major(rdev: number): number {
+  return ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+}
+
+function minor(rdev: number): number {
+  return (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+}
