@@ -2,7 +2,8 @@
  * Linux system calls that Node.js does not expose and that the engine needs
  * on hot paths: mount and umount for container root filesystems, mknod for
  * overlayfs whiteouts, extended attributes for opaque directories and file
- * capabilities, and SOCK_SEQPACKET connections to conmon's attach sockets.
+ * capabilities, SOCK_SEQPACKET connections to conmon's attach sockets, and
+ * persistent network namespaces for container sandboxes.
  *
  * Every function throws a JavaScript Error whose `code` is the errno name
  * (for example "ENOENT") and whose message names the call and the path.
@@ -10,10 +11,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <node_api.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -442,6 +447,70 @@ static napi_value js_write_file(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+struct netns_job {
+  const char *target;
+  const char *failed_call;
+  int err;
+};
+
+/*
+ * Runs on a short-lived thread, because unshare(CLONE_NEWNET) moves only the
+ * calling thread into the new namespace and the daemon's own threads must stay
+ * in the host namespace. The bind mount keeps the namespace alive after the
+ * thread exits.
+ */
+static void *create_netns_thread(void *argument) {
+  struct netns_job *job = argument;
+  if (unshare(CLONE_NEWNET) < 0) {
+    job->failed_call = "unshare", job->err = errno;
+    return NULL;
+  }
+
+  /* The loopback interface starts down in a new namespace; containers expect it up. */
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) {
+    job->failed_call = "socket", job->err = errno;
+    return NULL;
+  }
+  struct ifreq request;
+  memset(&request, 0, sizeof(request));
+  strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl(sock, SIOCGIFFLAGS, &request) < 0) {
+    job->failed_call = "get flags of lo", job->err = errno;
+  } else {
+    request.ifr_flags |= IFF_UP;
+    if (ioctl(sock, SIOCSIFFLAGS, &request) < 0) job->failed_call = "set lo up", job->err = errno;
+  }
+  close(sock);
+  if (job->failed_call) return NULL;
+
+  if (mount("/proc/thread-self/ns/net", job->target, NULL, MS_BIND, NULL) < 0) {
+    job->failed_call = "bind-mount network namespace", job->err = errno;
+  }
+  return NULL;
+}
+
+/*
+ * createNetns(target): creates a network namespace with loopback up and
+ * bind-mounts it on the existing file target, as `unshare --net=target` does,
+ * without starting a process.
+ */
+static napi_value js_create_netns(napi_env env, napi_callback_info info) {
+  napi_value args[MAX_ARGS];
+  if (get_args(env, info, 1, args) < 0) return NULL;
+  char target[PATH_BUFFER];
+  if (get_string(env, args[0], target, sizeof(target)) < 0) return NULL;
+
+  struct netns_job job = {target, NULL, 0};
+  pthread_t thread;
+  int err = pthread_create(&thread, NULL, create_netns_thread, &job);
+  if (err != 0) return throw_errno(env, "create network namespace thread", target, err);
+  err = pthread_join(thread, NULL);
+  if (err != 0) return throw_errno(env, "join network namespace thread", target, err);
+  if (job.failed_call) return throw_errno(env, job.failed_call, target, job.err);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"mount", NULL, js_mount, NULL, NULL, NULL, napi_default, NULL},
@@ -456,6 +525,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"updateWatch", NULL, js_update_watch, NULL, NULL, NULL, napi_default, NULL},
       {"unwatchFd", NULL, js_unwatch_fd, NULL, NULL, NULL, napi_default, NULL},
       {"writeFile", NULL, js_write_file, NULL, NULL, NULL, napi_default, NULL},
+      {"createNetns", NULL, js_create_netns, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
   return exports;

@@ -19,6 +19,7 @@ import { registerContainerStreamRoutes } from './routes/container-streams';
 import { registerContainerRoutes } from './routes/containers';
 import { registerExecRoutes } from './routes/exec';
 import { registerImageRoutes } from './routes/images';
+import { registerNetworkRoutes } from './routes/networks';
 import { registerSystemRoutes } from './routes/system';
 import { registerVolumeRoutes } from './routes/volumes';
 import { bindSocket, removeOwnSocket, type BoundSocket } from './socket-file';
@@ -44,6 +45,7 @@ export function buildRouter(): Router {
   registerContainerRoutes(router);
   registerContainerStreamRoutes(router);
   registerExecRoutes(router);
+  registerNetworkRoutes(router);
   registerImageRoutes(router);
   registerVolumeRoutes(router);
   return router;

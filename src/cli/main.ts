@@ -2,7 +2,7 @@
 // argument checks, and the printing of errors with docker's exit codes
 // (125 for flag errors, 1 for most failures, a container's own code for run).
 import { ApiError, DaemonUnreachableError, type ApiClient } from './client/api-client';
-import { AutostartError } from './client/autostart';
+import { AutostartError } from './client/autostart-error';
 import { cannotConnectMessage, connect, ConnectError } from './client/connect';
 import { HostError, resolveHost, type DaemonHost } from './client/host';
 import { checkArguments, CliError, ExitStatus, flagErrorMessage, PROGRAM, renderCommandHelp, renderGroupHelp, type Command, type CommandContext, type Streams } from './command';

@@ -22,6 +22,8 @@ type Modules = {
   login: typeof import('./commands/login');
   history: typeof import('./commands/history');
   containerImage: typeof import('./commands/container-image');
+  networks: typeof import('./commands/networks');
+  port: typeof import('./commands/port');
 };
 
 const load = {
@@ -40,6 +42,8 @@ const load = {
   login: () => require('./commands/login') as Modules['login'],
   history: () => require('./commands/history') as Modules['history'],
   containerImage: () => require('./commands/container-image') as Modules['containerImage'],
+  networks: () => require('./commands/networks') as Modules['networks'],
+  port: () => require('./commands/port') as Modules['port'],
 };
 
 // The summary is repeated here so help text needs no command module; a test checks it against the loaded command.
@@ -89,6 +93,15 @@ const diffCommand = entry("Inspect changes to files or directories on a containe
 const commitCommand = entry("Create a new image from a container's changes", () => load.containerImage().commitCommand);
 const imagePruneCommand = entry('Remove unused images', () => load.containerImage().imagePruneCommand);
 
+const networkConnectCommand = entry('Connect a container to a network', () => load.networks().networkConnectCommand);
+const networkCreateCommand = entry('Create a network', () => load.networks().networkCreateCommand);
+const networkDisconnectCommand = entry('Disconnect a container from a network', () => load.networks().networkDisconnectCommand);
+const networkInspectCommand = entry('Display detailed information on one or more networks', () => load.inspect().networkInspectCommand);
+const networkListCommand = entry('List networks', () => load.networks().networkListCommand);
+const networkPruneCommand = entry('Remove all unused networks', () => load.networks().networkPruneCommand);
+const networkRemoveCommand = entry('Remove one or more networks', () => load.networks().networkRemoveCommand);
+const portCommand = entry('List port mappings or a specific mapping for the container', () => load.port().portCommand);
+
 function group(name: string, summary: string, entries: Array<[string, CommandEntry]>, listed: string[]): CommandGroup {
   return { name, summary, commands: new Map(entries), listed };
 }
@@ -110,6 +123,7 @@ const CONTAINER_GROUP = group(
     ['list', psCommand],
     ['ps', psCommand],
     ['pause', pauseCommand],
+    ['port', portCommand],
     ['rename', renameCommand],
     ['restart', restartCommand],
     ['rm', removeCommand],
@@ -121,7 +135,7 @@ const CONTAINER_GROUP = group(
     ['unpause', unpauseCommand],
     ['wait', waitCommand],
   ],
-  ['attach', 'commit', 'create', 'diff', 'exec', 'export', 'inspect', 'kill', 'logs', 'ls', 'pause', 'rename', 'restart', 'rm', 'run', 'start', 'stop', 'top', 'unpause', 'wait'],
+  ['attach', 'commit', 'create', 'diff', 'exec', 'export', 'inspect', 'kill', 'logs', 'ls', 'pause', 'port', 'rename', 'restart', 'rm', 'run', 'start', 'stop', 'top', 'unpause', 'wait'],
 );
 
 const IMAGE_GROUP = group(
@@ -160,9 +174,26 @@ const VOLUME_GROUP = group(
   ['create', 'inspect', 'ls', 'prune', 'rm'],
 );
 
+const NETWORK_GROUP = group(
+  'network',
+  'Manage networks',
+  [
+    ['connect', networkConnectCommand],
+    ['create', networkCreateCommand],
+    ['disconnect', networkDisconnectCommand],
+    ['inspect', networkInspectCommand],
+    ['ls', networkListCommand],
+    ['list', networkListCommand],
+    ['prune', networkPruneCommand],
+    ['rm', networkRemoveCommand],
+    ['remove', networkRemoveCommand],
+  ],
+  ['connect', 'create', 'disconnect', 'inspect', 'ls', 'prune', 'rm'],
+);
+
 const SYSTEM_GROUP = group('system', 'Manage Berth', [['info', infoCommand]], ['info']);
 
-export const GROUPS: ReadonlyMap<string, CommandGroup> = new Map([CONTAINER_GROUP, IMAGE_GROUP, VOLUME_GROUP, SYSTEM_GROUP].map((entry) => [entry.name, entry]));
+export const GROUPS: ReadonlyMap<string, CommandGroup> = new Map([CONTAINER_GROUP, IMAGE_GROUP, NETWORK_GROUP, VOLUME_GROUP, SYSTEM_GROUP].map((entry) => [entry.name, entry]));
 
 export const TOP_LEVEL: ReadonlyMap<string, CommandEntry> = new Map<string, CommandEntry>([
   ['run', runCommandSpec],
@@ -187,6 +218,7 @@ export const TOP_LEVEL: ReadonlyMap<string, CommandEntry> = new Map<string, Comm
   ['load', loadCommand],
   ['logs', logsCommand],
   ['pause', pauseCommand],
+  ['port', portCommand],
   ['rename', renameCommand],
   ['restart', restartCommand],
   ['rm', removeCommand],

@@ -24,8 +24,13 @@ import { VolumeStore, directorySize } from '../volume/store';
 import type { VolumeRecord } from '../volume/types';
 import { ContainerService } from './container-service';
 import { ContainerStreams } from './container-streams';
+import { ContainerFilesystem } from './container-filesystem';
 import type {
   AttachOptions,
+  CommitOptions,
+  ContainerChange,
+  PruneImagesOptions,
+  PruneImagesResult,
   ContainerDetails,
   ContainerNetworkState,
   NetworkCreateRequest,
@@ -61,6 +66,7 @@ export class BerthEngine implements Engine {
   private readonly streams: ContainerStreams;
   private readonly execs: ExecService;
   private engineId = '';
+  private containerFilesystem: ContainerFilesystem | null = null;
 
   constructor(
     private readonly config: DaemonConfig,
@@ -461,6 +467,28 @@ export class BerthEngine implements Engine {
       }
     }
     return { deleted, spaceReclaimed };
+  }
+
+  containerChanges(idOrName: string): Promise<ContainerChange[]> {
+    return this.filesystem().changes(idOrName);
+  }
+
+  exportContainer(idOrName: string): Promise<Readable> {
+    return this.filesystem().export(idOrName);
+  }
+
+  commitContainer(idOrName: string, options: CommitOptions): Promise<string> {
+    return this.filesystem().commit(idOrName, options);
+  }
+
+  pruneImages(options: PruneImagesOptions): Promise<PruneImagesResult> {
+    return this.images.prune(options, (imageId) => this.containers.containerUsingImage(imageId));
+  }
+
+  // Created on first use, so the constructor stays as the other services need it.
+  private filesystem(): ContainerFilesystem {
+    this.containerFilesystem ??= new ContainerFilesystem(this.config, this.images, this.runtime, this.containers, this.logger.child({ subsystem: 'filesystem' }));
+    return this.containerFilesystem;
   }
 }
 

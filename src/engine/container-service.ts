@@ -44,6 +44,11 @@ export class ContainerService {
   readonly events = new EventEmitter();
   private readonly backoff = new RestartBackoff();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  // Containers that, since their last start in this process, have no network sandbox: it was
+  // released, or the network mode (none, host, container:) never made one. Releasing again would
+  // re-apply the whole firewall (tens of ms) for nothing. After a berthd restart the set is empty,
+  // so every container is released once.
+  private readonly networkReleased = new Set<string>();
   private streams!: ContainerStreams;
   private readonly config: DaemonConfig;
   private readonly logger: Logger;
@@ -130,10 +135,18 @@ export class ContainerService {
     const image = this.images.resolve(record.imageId);
 
     try {
-      const rootfs = await this.runtime.mountRootfs(record.id, this.images.lowerLayers(image.id));
-      if (!record.hasBeenStarted) await copyImageContentIntoVolumes(record, rootfs, this.logger);
-      const network = await this.networking.setUp(record, image);
-      await this.runtime.writeBundle(record, image, network);
+      // The overlay mount and the network sandbox do not depend on each other, so they are set up together.
+      // Both settle before a failure is handled, so that failStartLocked never races a half-done setup.
+      this.networkReleased.delete(record.id);
+      const [mounted, networked] = await Promise.allSettled([
+        this.runtime.mountRootfs(record.id, this.images.lowerLayers(image.id)),
+        this.networking.setUp(record, image),
+      ]);
+      if (mounted.status === 'rejected') throw mounted.reason;
+      if (networked.status === 'rejected') throw networked.reason;
+      if (networked.value.networkNamespacePath === null) this.networkReleased.add(record.id);
+      if (!record.hasBeenStarted) await copyImageContentIntoVolumes(record, mounted.value, this.logger);
+      await this.runtime.writeBundle(record, image, networked.value);
       const { pid } = await this.runtime.start(record, () => this.streams.connectPending(record));
 
       record.state = { ...record.state, status: 'running', pid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString() };
@@ -152,7 +165,7 @@ export class ContainerService {
     this.logger.error({ container: record.id, err: error }, 'container start failed');
     await this.runtime.kill(record.id, 'KILL').catch(() => undefined);
     await this.runtime.collectExit(record.id).catch(() => null);
-    await this.networking.tearDown(record.id);
+    await this.releaseNetwork(record.id);
     await this.runtime.unmountRootfs(record.id).catch((unmountError: unknown) => {
       this.logger.warn({ container: record.id, err: unmountError }, 'unmount after failed start failed');
     });
@@ -286,13 +299,16 @@ export class ContainerService {
   private async removeLocked(record: ContainerRecord, removeAnonymousVolumes: boolean): Promise<void> {
     record.state = { ...record.state, status: 'removing' };
     this.streams.finishPending(record.id);
-    await this.networking.tearDown(record.id);
-    await this.runtime.unmountRootfs(record.id).catch((error: unknown) => {
-      this.logger.warn({ container: record.id, err: error }, 'unmount during removal failed');
-    });
+    await Promise.all([
+      this.releaseNetwork(record.id),
+      this.runtime.unmountRootfs(record.id).catch((error: unknown) => {
+        this.logger.warn({ container: record.id, err: error }, 'unmount during removal failed');
+      }),
+    ]);
     await this.runtime.cleanup(record.id);
     await this.store.remove(record);
     this.backoff.forget(record.id);
+    this.networkReleased.delete(record.id);
 
     if (removeAnonymousVolumes) {
       for (const mount of record.mounts) {
@@ -366,10 +382,12 @@ export class ContainerService {
   }
 
   async recordExitLocked(record: ContainerRecord, exitCode: number, oomKilled: boolean, finishedAt: string): Promise<void> {
-    await this.networking.tearDown(record.id);
-    await this.runtime.unmountRootfs(record.id).catch((error: unknown) => {
-      this.logger.warn({ container: record.id, err: error }, 'unmount after exit failed');
-    });
+    await Promise.all([
+      this.releaseNetwork(record.id),
+      this.runtime.unmountRootfs(record.id).catch((error: unknown) => {
+        this.logger.warn({ container: record.id, err: error }, 'unmount after exit failed');
+      }),
+    ]);
     const restart = shouldRestart(record, exitCode);
     record.state = { ...record.state, status: restart ? 'restarting' : 'exited', pid: 0, exitCode, oomKilled, finishedAt };
     if (restart) record.restartCount += 1;
@@ -386,6 +404,13 @@ export class ContainerService {
     } else if (removeNext) {
       await this.removeLocked(record, true);
     }
+  }
+
+  // tearDown logs its own failures and never rejects.
+  private async releaseNetwork(id: string): Promise<void> {
+    if (this.networkReleased.has(id)) return;
+    await this.networking.tearDown(id);
+    this.networkReleased.add(id);
   }
 
   scheduleRestart(record: ContainerRecord, delayMs: number): void {

@@ -3,7 +3,7 @@
 // the API layer translates Docker's JSON shapes to and from them.
 import type { Readable } from 'node:stream';
 import type { ContainerRecord, ContainerSpec, NetworkAttachment } from '../container/types';
-import type { ImageRecord } from '../image/types';
+import type { ImageRecord, ImageRuntimeConfig } from '../image/types';
 import type { VolumeRecord } from '../volume/types';
 import type { EndpointRecord, NetworkRecord, PortBinding } from '../network/types';
 
@@ -188,6 +188,44 @@ export interface ImageHistoryItem {
   comment: string;
 }
 
+// One entry of `docker diff`: kind 0 is modified, 1 added, 2 deleted.
+export interface ContainerChange {
+  path: string;
+  kind: 0 | 1 | 2;
+}
+
+export interface CommitOptions {
+  // Repository with optional tag for the new image, or null for none.
+  reference: string | null;
+  comment: string;
+  author: string;
+  // Pause a running container while its writable layer is read.
+  pause: boolean;
+  // Dockerfile instructions applied to the config (`docker commit --change`).
+  changes: string[];
+  // Config fields from the request body; they replace the container's values.
+  config: ImageRuntimeConfig | null;
+}
+
+export interface PruneImagesOptions {
+  // False removes every image no container uses, not only untagged ones.
+  danglingOnly: boolean;
+  // Unix seconds; only images created before it are removed. null for no bound.
+  until: number | null;
+  // "key" or "key=value" conditions that must all hold (Docker's "label" filter).
+  labels: string[];
+  // "key" or "key=value" conditions of which none may hold (Docker's "label!" filter).
+  excludedLabels: string[];
+}
+
+export interface PruneImagesResult {
+  // Normalized references that were removed.
+  untagged: string[];
+  // Image IDs and layer chain IDs that were deleted.
+  deleted: string[];
+  spaceReclaimed: number;
+}
+
 export interface Engine {
   info(): Promise<EngineInfo>;
 
@@ -254,4 +292,13 @@ export interface Engine {
   getVolume(name: string): Promise<VolumeRecord>;
   removeVolume(name: string, options: { force: boolean }): Promise<void>;
   pruneVolumes(options: { all: boolean; labels: string[] }): Promise<{ deleted: string[]; spaceReclaimed: number }>;
+
+  // Lists what the container changed in its filesystem, as `docker diff` does.
+  containerChanges(idOrName: string): Promise<ContainerChange[]>;
+  // Returns a tar of the container's whole filesystem (`docker export`).
+  exportContainer(idOrName: string): Promise<Readable>;
+  // Creates an image from the container's changes (`docker commit`); returns its ID.
+  commitContainer(idOrName: string, options: CommitOptions): Promise<string>;
+  // Removes images no container uses: untagged ones, or all with danglingOnly false.
+  pruneImages(options: PruneImagesOptions): Promise<PruneImagesResult>;
 }

@@ -1,9 +1,9 @@
 // Lists what a container changed (`docker diff`) by walking its overlayfs
-// upper directory and comparing each entry with the image's lower layers:
-// a whiteout (character device 0/0) is a deletion, an entry the image has
-// is a modification, anything else an addition. Every directory above a
-// change that the image has is listed as modified, before the change,
-// as Docker lists it.
+// upper directory and comparing each entry with the image's lower layers.
+// A whiteout (character device 0/0) is a deletion, an entry the image has
+// is a modification, and anything else is an addition. Every directory
+// above a change that the image has is listed as modified, before the
+// change, as Docker lists it.
 import fsp from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';

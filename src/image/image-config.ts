@@ -1,6 +1,6 @@
 // Checks loaded image configs and builds the config of an imported root filesystem.
 import { InvalidArgumentError } from '../common/errors';
-import type { ImageConfig, ImageRuntimeConfig } from './types';
+import type { ImageConfig, ImageHistoryEntry, ImageRuntimeConfig } from './types';
 import { digestHex } from './digest';
 
 // Parses and checks an image config blob: the fields every later step relies on must be there.
@@ -47,5 +47,38 @@ export function importedImageConfig(diffId: string, runtimeConfig: ImageRuntimeC
     history: [message ? { created, comment: message } : { created }],
   };
   if (message) config.comment = message;
+  return config;
+}
+
+export interface CommitSettings {
+  runtimeConfig: ImageRuntimeConfig;
+  comment: string;
+  author: string;
+  containerId: string;
+  // The container's command, for the history entry's created_by.
+  createdBy: string;
+}
+
+// Builds the config of a committed container: the parent's config with the
+// new layer's diff ID, the runtime config and one more history entry.
+export function committedImageConfig(parent: ImageConfig, diffId: string, settings: CommitSettings): ImageConfig {
+  const created = new Date().toISOString();
+  const entry: ImageHistoryEntry = { created, created_by: settings.createdBy };
+  if (settings.author) entry.author = settings.author;
+  if (settings.comment) entry.comment = settings.comment;
+
+  const config: ImageConfig = {
+    ...structuredClone(parent),
+    created,
+    container: settings.containerId,
+    config: settings.runtimeConfig,
+    rootfs: { type: 'layers', diff_ids: [...parent.rootfs.diff_ids, diffId] },
+    history: [...(parent.history ?? []), entry],
+  };
+  delete config.container_config;
+  if (settings.author) config.author = settings.author;
+  else delete config.author;
+  if (settings.comment) config.comment = settings.comment;
+  else delete config.comment;
   return config;
 }

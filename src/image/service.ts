@@ -1,10 +1,10 @@
-// The image store facade that the engine calls: resolve, tag, remove, load, import
-// and the lower layers of a container's overlay mount. Storage is split into
-// the content store (configs, manifests), the layer store (unpacked layers)
-// and the metadata store (image records and references); this class orders
-// their writes so that an image is visible only once all its layers are
-// committed, and a kill at any point leaves nothing that init() cannot clean.
-import fs from 'node:fs';
+// The image store facade that the engine calls: resolve, tag, remove, prune,
+// load, import, commit and the lower layers of a container's overlay mount.
+// Storage is split into the content store (configs, manifests, layer blobs),
+// the layer store (unpacked layers) and the metadata store (image records and
+// references). This class orders their writes so that an image is visible
+// only once all its layers are committed, and a kill at any point leaves
+// nothing that init() cannot clean.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -14,21 +14,20 @@ import { KeyedLock } from '../common/keyed-lock';
 import type { ImageConfig, ImageRecord, LowerLayers } from './types';
 import { ContentStore } from './content-store';
 import { LayerStore, type LayerInfo } from './layer-store';
-import { MetadataStore, type StoredImage } from './metadata-store';
-import { ArchiveSpool } from './archive-spool';
-import { readArchiveImages, type ArchiveImage } from './archive-manifest';
+import { MetadataStore } from './metadata-store';
 import { applyChanges } from './changes';
 import { chainIds } from './digest';
-import { buildManifest, layerBlobFor, spoolToFile, type BuiltManifest, type LayerBlob } from './layer-blobs';
-import { importedImageConfig, parseImageConfig } from './image-config';
+import type { CommitSettings } from './image-config';
+import { ImageBuilder, type BuildStore } from './image-builder';
+import { loadArchive } from './image-loader';
 import { familiarReferences, planRemoval } from './image-remove';
-import { familiarName, familiarize, formatReference, isDigestReference, normalizeReference, parseReference, withDefaultTag } from './reference';
+import { isPrunable, type PruneFilters } from './image-prune';
+import { familiarName, formatReference, isDigestReference, normalizeReference, parseReference, withDefaultTag } from './reference';
 import { pullImage, type ProgressMessage, type PulledImage, type PullOptions } from './distribution/pull';
 import { pushImage, type PushOptions, type TaggedImage } from './distribution/push';
 import { saveImages, savedTag } from './distribution/save';
 
 const METADATA_LOCK = 'metadata';
-const READ_CHUNK_BYTES = 1024 * 1024;
 
 export class ImageService {
   private readonly logger: Logger;
@@ -36,6 +35,9 @@ export class ImageService {
   private readonly content: ContentStore;
   private readonly layers: LayerStore;
   private readonly metadata: MetadataStore;
+  private readonly builder: ImageBuilder;
+  // The stores and lock that loads and builds write through.
+  private readonly buildStore: BuildStore;
   // Serializes every change of image records and references.
   private readonly lock = new KeyedLock();
 
@@ -45,6 +47,16 @@ export class ImageService {
     this.content = new ContentStore(root, this.temporaryDirectory);
     this.layers = new LayerStore(root, this.temporaryDirectory, this.logger);
     this.metadata = new MetadataStore(root, this.logger);
+    this.buildStore = {
+      content: this.content,
+      layers: this.layers,
+      metadata: this.metadata,
+      logger: this.logger,
+      temporaryDirectory: this.temporaryDirectory,
+      withMetadataLock: (work) => this.lock.run(METADATA_LOCK, work),
+      chainIdsOf: (id) => this.chainIdsOf(id),
+    };
+    this.builder = new ImageBuilder(this.buildStore);
   }
 
   // Creates the directories, removes what interrupted loads, imports and
@@ -148,6 +160,31 @@ export class ImageService {
     });
   }
 
+  // Removes the images the filters select that no container uses, with their
+  // references, then the layers and blobs nothing else uses. spaceReclaimed
+  // is the content size of the removed layers.
+  async prune(filters: PruneFilters, usedBy: (imageId: string) => string | null): Promise<{ untagged: string[]; deleted: string[]; spaceReclaimed: number }> {
+    return this.lock.run(METADATA_LOCK, async () => {
+      const layerSizes = new Map(this.layers.list().map((layer) => [layer.chainId, layer.size]));
+      const result = { untagged: [] as string[], deleted: [] as string[], spaceReclaimed: 0 };
+      for (const id of this.metadata.ids()) {
+        const record = this.metadata.record(id)!;
+        if (!isPrunable(record, filters, usedBy(id) !== null)) continue;
+        const references = this.metadata.referencesOf(id);
+        await this.metadata.setReferences(references.map((reference) => ({ reference, id: null })));
+        await this.metadata.deleteImage(id);
+        result.untagged.push(...references);
+        result.deleted.push(id);
+        this.logger.info({ image: id, references }, 'image pruned');
+      }
+      if (result.deleted.length === 0) return result;
+      const removedLayers = await this.collectGarbage();
+      result.deleted.push(...removedLayers);
+      result.spaceReclaimed = removedLayers.reduce((total, chainId) => total + (layerSizes.get(chainId) ?? 0), 0);
+      return result;
+    });
+  }
+
   // Returns the normalized reference the input named, or null when it is a
   // prefix of the image's ID, which Docker treats as removal by ID.
   private matchedReference(input: string, imageId: string): string | null {
@@ -192,148 +229,26 @@ export class ImageService {
     }
   }
 
+  // Loads every image of a docker-archive or OCI layout tar (`docker load`).
   async load(archive: Readable, onLoaded: (message: string) => void): Promise<void> {
-    const spoolDirectory = await fsp.mkdtemp(path.join(this.temporaryDirectory, 'load-'));
-    try {
-      const spool = await ArchiveSpool.create(archive, spoolDirectory, this.logger);
-      const images = await readArchiveImages(spool);
-      if (images.length === 0) throw new InvalidArgumentError('load image archive: the archive contains no image for linux/amd64');
-      for (const image of images) await this.loadImage(image, spoolDirectory, onLoaded);
-    } finally {
-      await fsp.rm(spoolDirectory, { recursive: true, force: true });
-    }
+    await loadArchive(this.buildStore, archive, onLoaded);
   }
 
-  // workDirectory is the spool's directory, which also takes decompressed copies of xz and bzip2 layers.
-  private async loadImage(image: ArchiveImage, workDirectory: string, onLoaded: (message: string) => void): Promise<void> {
-    const id = image.configDigest;
-    const config = parseImageConfig(image.config, id);
-    const diffIds = config.rootfs.diff_ids;
-    if (diffIds.length !== image.layers.length) {
-      throw new InvalidArgumentError(`load image ${id}: the config lists ${diffIds.length} layers but the archive has ${image.layers.length}`);
-    }
-
-    const pinned: string[] = [];
-    const pinnedBlobs: string[] = [];
-    try {
-      const chain = chainIds(diffIds);
-      for (const [index, layer] of image.layers.entries()) {
-        pinned.push(chain[index]);
-        if (this.layers.acquire(chain[index])) continue;
-        const created = await this.layers.create(readFile(layer.file.file), index === 0 ? null : chain[index - 1], diffIds[index]);
-        // create() pinned the layer a second time for this caller.
-        this.layers.release(created.layer.chainId);
-        this.logger.info({ image: id, layer: created.layer.chainId, source: layer.name, skippedEntries: created.unpack.skipped.length }, 'layer loaded');
-      }
-
-      const manifest = await this.keepLayerBlobs(image, diffIds, workDirectory, pinnedBlobs);
-      await this.commitImage(image, config, manifest, onLoaded);
-    } catch (error) {
-      this.logger.error({ image: id, err: error }, 'load image failed');
-      throw error;
-    } finally {
-      for (const chainId of pinned) this.layers.release(chainId);
-      for (const digest of pinnedBlobs) this.content.unpin(digest);
-    }
-  }
-
-  // Stores the layer blobs of a loaded image, pinned until its record exists,
-  // and returns the manifest that names them: the archive's own for an OCI
-  // layout, else a new one, because a docker-archive has none.
-  private async keepLayerBlobs(image: ArchiveImage, diffIds: string[], workDirectory: string, pinned: string[]): Promise<BuiltManifest> {
-    const blobs: LayerBlob[] = [];
-    for (const [index, layer] of image.layers.entries()) {
-      // An OCI layout's manifest already names each blob with its media type, so the blob is kept unchanged.
-      const blob = image.manifest ? { ...layer.file, compression: 'none' as const } : await layerBlobFor(layer.file, diffIds[index], path.join(workDirectory, `plain-layer-${index}`));
-      this.content.pin(blob.digest);
-      pinned.push(blob.digest);
-      await this.content.adoptFile(blob.file, blob);
-      blobs.push(blob);
-    }
-    return image.manifest ?? buildManifest({ digest: image.configDigest, size: image.config.length }, blobs);
-  }
-
-  // Stores the config (and manifest) blobs and the image record, then moves
-  // the references to the image. Called with every layer committed and
-  // pinned. Runs under the metadata lock, so a removal's garbage collection
-  // cannot delete the new blobs before the image record that uses them exists.
-  private async commitImage(image: ArchiveImage, config: ImageConfig, manifest: BuiltManifest, onLoaded: (message: string) => void): Promise<void> {
-    const id = image.configDigest;
-    const references = image.references;
-    await this.lock.run(METADATA_LOCK, async () => {
-      await this.content.ingest(image.config, { digest: id, size: image.config.length });
-      await this.content.ingest(manifest.content, { digest: manifest.digest });
-      const existing = this.metadata.stored(id);
-      if (!existing) {
-        const size = this.chainIdsOf(id, config).reduce((total, chainId) => total + this.layers.get(chainId).size, 0);
-        const record: StoredImage = { id, repoTags: [], repoDigests: [], config, size, loadedAt: new Date().toISOString(), manifestDigest: manifest.digest };
-        await this.metadata.saveImage(record);
-      } else if (existing.manifestDigest === null || !this.content.has(existing.manifestDigest)) {
-        // An image stored before layer blobs were kept becomes pushable once loaded again.
-        await this.metadata.saveImage({ ...existing, manifestDigest: manifest.digest });
-      }
-      for (const reference of references) {
-        const previous = this.metadata.lookupReference(reference);
-        if (previous !== undefined && previous !== id) {
-          onLoaded(`The image ${familiarize(reference)} already exists, renaming the old one with ID ${previous} to empty string`);
-        }
-      }
-      await this.metadata.setReferences(references.map((reference) => ({ reference, id })));
-    });
-    this.logger.info({ image: id, references }, 'image loaded');
-    if (references.length === 0) onLoaded(`Loaded image ID: ${id}`);
-    for (const reference of references) onLoaded(`Loaded image: ${familiarize(reference)}`);
-  }
-
-  // Imports a root filesystem tar as a one-layer image. The archive is
-  // spooled to a file first, so its bytes can be kept as the layer blob.
+  // Imports a root filesystem tar as a one-layer image and returns its ID.
   async importRootfs(archive: Readable, options: { reference: string | null; changes: string[]; message: string }): Promise<string> {
     // Check the name and the changes before the unpack, which can take long.
     const reference = options.reference ? checkTagReference(options.reference) : null;
     const runtimeConfig = applyChanges({}, options.changes);
-
-    const work = await fsp.mkdtemp(path.join(this.temporaryDirectory, 'import-'));
-    const pinnedBlobs: string[] = [];
-    try {
-      const archiveFile = path.join(work, 'archive');
-      const spooled = await spoolToFile(archive, archiveFile);
-      const { layer } = await this.layers.create(readFile(archiveFile), null, null);
-      try {
-        const blob = await layerBlobFor({ file: archiveFile, ...spooled }, layer.diffId, path.join(work, 'plain-layer'));
-        this.content.pin(blob.digest);
-        pinnedBlobs.push(blob.digest);
-        await this.content.adoptFile(blob.file, blob);
-
-        const config = importedImageConfig(layer.diffId, runtimeConfig, options.message);
-        const id = await this.storeNewImage(config, [blob], layer.size, reference);
-        this.logger.info({ image: id, reference, layer: layer.chainId }, 'image imported');
-        return id;
-      } finally {
-        this.layers.release(layer.chainId);
-      }
-    } finally {
-      for (const digest of pinnedBlobs) this.content.unpin(digest);
-      await fsp.rm(work, { recursive: true, force: true });
-    }
+    return this.builder.importRootfs(archive, { reference, runtimeConfig, message: options.message });
   }
 
-  // Stores the config and a manifest of an image built here (import or
-  // commit) whose layers and layer blobs are stored and pinned, then tags it.
-  // Returns the image ID.
-  private async storeNewImage(config: ImageConfig, blobs: LayerBlob[], size: number, reference: string | null): Promise<string> {
-    return this.lock.run(METADATA_LOCK, async () => {
-      const configBlob = await this.content.ingest(Buffer.from(JSON.stringify(config)));
-      const manifest = buildManifest(configBlob, blobs);
-      await this.content.ingest(manifest.content, { digest: manifest.digest });
-      const existing = this.metadata.stored(configBlob.digest);
-      if (!existing) {
-        await this.metadata.saveImage({ id: configBlob.digest, repoTags: [], repoDigests: [], config, size, loadedAt: new Date().toISOString(), manifestDigest: manifest.digest });
-      } else if (existing.manifestDigest === null || !this.content.has(existing.manifestDigest)) {
-        await this.metadata.saveImage({ ...existing, manifestDigest: manifest.digest });
-      }
-      if (reference) await this.metadata.setReferences([{ reference, id: configBlob.digest }]);
-      return configBlob.digest;
-    });
+  // Builds an image from a container's overlayfs upper directory on top of
+  // the container's image (`docker commit`) and returns its ID. The caller
+  // keeps the upper directory still (paused or stopped) while this runs.
+  // Paths in skipPaths (absolute) are left out of the new layer.
+  async commitContainer(request: { imageId: string; upperDir: string; skipPaths: ReadonlySet<string>; reference: string | null; settings: CommitSettings }): Promise<string> {
+    const reference = request.reference ? checkTagReference(request.reference) : null;
+    return this.builder.commitContainer({ ...request, reference });
   }
 
   // Pulls an image from a registry and returns its ID; progress goes out as Docker's JSON messages.
@@ -444,8 +359,4 @@ function checkTagReference(target: string): string {
   if (parsed.digest !== null) throw new InvalidArgumentError('refusing to create a tag with a digest reference');
   if (familiarName(parsed) === 'sha256') throw new InvalidArgumentError('refusing to create an ambiguous tag using digest algorithm as name');
   return formatReference(withDefaultTag(parsed));
-}
-
-function readFile(file: string): AsyncIterable<Buffer> {
-  return fs.createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
 }

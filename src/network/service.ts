@@ -9,6 +9,7 @@ import { KeyedLock } from '../common/keyed-lock';
 import { subsystemLogger } from '../common/logger';
 import { createEndpoint, ensureBridge, removeBridge, removeEndpoint, setDefaultRoute } from './bridge/bridge-driver';
 import { readHostRoutes } from './bridge/iproute';
+import { BackgroundLinkDeleter } from './bridge/link-deleter';
 import { createNetns, isNetnsMounted, removeNetns } from './bridge/netns';
 import { parseCidr } from './cidr';
 import { buildRecords } from './dns/records';
@@ -48,6 +49,7 @@ export class NetworkService {
   private readonly store: NetworkStore;
   private readonly firewall: Firewall;
   private readonly resolver: ResolverSupervisor;
+  private readonly linkDeleter = new BackgroundLinkDeleter();
   // One lock for every change, because a change touches several records and the shared firewall rules.
   private readonly lock = new KeyedLock();
   private readonly pools: AddressPool[];
@@ -131,6 +133,7 @@ export class NetworkService {
         throw new ForbiddenError(`error while removing network: network ${network.name} id ${network.id} has active endpoints`);
       }
       await this.store.deleteNetwork(network.id);
+      await this.linkDeleter.settled();
       if (network.bridgeName) await removeBridge(network.bridgeName);
       await this.applyFirewall();
       await this.updateResolver();
@@ -170,6 +173,12 @@ export class NetworkService {
 
       network.endpoints[containerId] = endpoint;
       await this.store.saveNetwork(network);
+      // The resolver learns the name while the kernel objects are made; the container starts only after both.
+      // The catch handler is attached at once, so a failure is not reported as an unhandled rejection.
+      const resolverUpdate = this.updateResolver().then(
+        () => null,
+        (resolverError: unknown) => resolverError,
+      );
       try {
         await createEndpoint({
           bridge,
@@ -183,12 +192,16 @@ export class NetworkService {
           defaultGateway,
         });
       } catch (error) {
+        const resolverError = await resolverUpdate;
+        if (resolverError) log.error({ err: resolverError, container: containerId, network: network.id }, 'update resolver during a failed connect');
         delete network.endpoints[containerId];
         releaseAddress(network, ipAddress);
         await this.store.saveNetwork(network);
+        await this.updateResolver();
         throw new Error(`connect container ${containerId} to network ${network.name}: ${errorMessage(error)}`, { cause: error });
       }
-      await this.updateResolver();
+      const resolverError = await resolverUpdate;
+      if (resolverError) throw resolverError;
       log.info({ container: containerId, network: network.id, address: ipAddress }, 'connected container to network');
       return summarizeEndpoint(endpoint);
     });
@@ -234,12 +247,12 @@ export class NetworkService {
     return this.store.getSandbox(containerId)?.ports ?? [];
   }
 
-  // Removes the container's endpoints, published ports and namespace.
+  // Removes the container's endpoints, published ports and namespace. The veth
+  // pairs are deleted in the background (see bridge/link-deleter.ts).
   async releaseSandbox(containerId: string): Promise<void> {
     await this.lock.run('state', async () => {
       await this.releaseSandboxLocked(containerId);
-      await this.applyFirewall();
-      await this.updateResolver();
+      await Promise.all([this.applyFirewall(), this.updateResolver()]);
     });
   }
 
@@ -248,6 +261,7 @@ export class NetworkService {
   async teardown(): Promise<void> {
     await this.lock.run('state', async () => {
       for (const sandbox of this.store.listSandboxes()) await this.releaseSandboxLocked(sandbox.containerId);
+      await this.linkDeleter.settled();
       for (const network of this.bridgeNetworks()) await removeBridge(network.bridgeName as string);
       await this.firewall.remove();
       await this.resolver.stop();
@@ -259,15 +273,21 @@ export class NetworkService {
     return this.resolver.runningPid();
   }
 
+  // Each step can be repeated after a crash, so the records and the namespace are released at
+  // the same time. The sandbox record goes last, because a restart releases what it still lists.
   private async releaseSandboxLocked(containerId: string): Promise<void> {
+    const sandbox = this.store.getSandbox(containerId);
+    const steps: Promise<void>[] = [];
     for (const network of this.list()) {
       const endpoint = network.endpoints[containerId];
-      if (endpoint) await this.dropEndpoint(network, endpoint, true);
+      if (!endpoint) continue;
+      this.linkDeleter.delete(endpoint.hostInterface, { container: containerId, network: network.id });
+      steps.push(this.forgetEndpoint(network, endpoint));
     }
-    const sandbox = this.store.getSandbox(containerId);
-    if (!sandbox) return;
-    await removeNetns(sandbox.netnsPath);
-    await this.store.deleteSandbox(containerId);
+    if (sandbox) steps.push(removeNetns(sandbox.netnsPath));
+    const failure = (await Promise.allSettled(steps)).find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
+    if (sandbox) await this.store.deleteSandbox(containerId);
   }
 
   // Gives the default route to another endpoint on a non-internal network, once the one that had it is gone.
@@ -288,6 +308,10 @@ export class NetworkService {
       if (!force) throw new Error(`disconnect container ${endpoint.containerId} from network ${network.name}: ${errorMessage(error)}`, { cause: error });
       log.error({ err: error, container: endpoint.containerId, network: network.id }, 'delete veth of endpoint failed; dropping the record anyway');
     }
+    await this.forgetEndpoint(network, endpoint);
+  }
+
+  private async forgetEndpoint(network: NetworkRecord, endpoint: EndpointRecord): Promise<void> {
     delete network.endpoints[endpoint.containerId];
     releaseAddress(network, endpoint.ipAddress);
     await this.store.saveNetwork(network);

@@ -17,6 +17,8 @@ export interface NativeSys {
   shutdownWrite(fd: number): void;
   // Creates a new file (O_EXCL|O_NOFOLLOW), writes the chunks, then sets owner, mode and times (seconds) in one call.
   writeFile(path: string, chunks: Buffer[], uid: number, gid: number, mode: number, atime: number, mtime: number): void;
+  // Creates a network namespace with loopback up and bind-mounts it on the existing file target.
+  createNetns(target: string): void;
 }
 
 // Mount flags from <sys/mount.h>.

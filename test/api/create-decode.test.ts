@@ -21,7 +21,7 @@ test('create: minimal request defaults', () => {
   assert.equal(spec.image, 'busybox');
   assert.equal(spec.cmd, null);
   assert.equal(spec.entrypoint, null);
-  assert.equal(spec.networkMode, 'none');
+  assert.equal(spec.networkMode, 'bridge');
   assert.deepEqual(spec.restartPolicy, { name: 'no', maximumRetryCount: 0 });
   assert.deepEqual(spec.logConfig, { type: 'k8s-file', config: {} });
   assert.equal(spec.resources.pidsLimit, null);
@@ -219,16 +219,27 @@ test('create: pids, ulimits and devices', () => {
 
 test('create: network modes', () => {
   const network = (mode: string) => decode({ HostConfig: { NetworkMode: mode } }).spec.networkMode;
-  assert.equal(network(''), 'none');
-  assert.equal(network('default'), 'none');
+  assert.equal(network(''), 'bridge');
+  assert.equal(network('default'), 'bridge');
+  assert.equal(network('bridge'), 'bridge');
   assert.equal(network('none'), 'none');
   assert.equal(network('host'), 'host');
-  rejects({ HostConfig: { NetworkMode: 'bridge' } }, /bridge networking is not available yet/);
-  rejects({ HostConfig: { NetworkMode: 'mynet' } }, /network mynet not found/);
+  assert.equal(network('mynet'), 'mynet', 'user networks pass through to the engine');
   rejects({ HostConfig: { NetworkMode: 'container:abc' } }, /not supported yet/);
-  const withEndpoint = decode({ HostConfig: { NetworkMode: 'host' }, NetworkingConfig: { EndpointsConfig: { host: { Aliases: ['a'] } } } });
-  assert.deepEqual(withEndpoint.spec.extra.NetworkingConfig, { EndpointsConfig: { host: { Aliases: ['a'] } } });
+
+  const withEndpoint = decode({
+    HostConfig: { NetworkMode: 'mynet' },
+    NetworkingConfig: { EndpointsConfig: { mynet: { Aliases: ['a', 'b'], IPAMConfig: { IPv4Address: '10.9.0.5' }, DriverOpts: { x: 'y' } } } },
+  });
+  assert.deepEqual(withEndpoint.spec.networkAttachment, { aliases: ['a', 'b'], ipv4Address: '10.9.0.5' });
+  assert.deepEqual(withEndpoint.spec.extra.NetworkingConfig, { EndpointsConfig: { mynet: { DriverOpts: { x: 'y' } } } });
+  const defaultEndpoint = decode({ HostConfig: { NetworkMode: 'default' }, NetworkingConfig: { EndpointsConfig: { bridge: {} } } });
+  assert.deepEqual(defaultEndpoint.spec.networkAttachment, { aliases: [], ipv4Address: '' });
+  assert.equal(decode({}).spec.networkAttachment, undefined);
+
   rejects({ HostConfig: { NetworkMode: 'host' }, NetworkingConfig: { EndpointsConfig: { none: {} } } }, /names network "none" but the network mode is "host"/);
+  rejects({ HostConfig: { NetworkMode: 'mynet' }, NetworkingConfig: { EndpointsConfig: { mynet: { IPAMConfig: { IPv4Address: '10.9.0' } } } } }, /invalid IPv4 address: 10\.9\.0/);
+  rejects({ HostConfig: { NetworkMode: 'mynet' }, NetworkingConfig: { EndpointsConfig: { mynet: { IPAMConfig: { IPv6Address: 'fd00::5' } } } } }, /IPv4 only/);
 });
 
 test('create: namespaces, capabilities and misc host settings', () => {
@@ -294,11 +305,49 @@ test('create: stored fields and warnings', () => {
     OomKillDisable: false,
     CpuQuota: 50_000,
   });
-  assert.deepEqual(warnings, [
-    'Published ports are discarded: bridge networking is not available yet',
-    'HostConfig.ExtraHosts is stored but not applied yet',
-    'Healthcheck is stored but health checks are not run yet',
-  ]);
+  assert.deepEqual(warnings, ['Healthcheck is stored but health checks are not run yet']);
+  assert.deepEqual(spec.portBindings, [{ hostIp: '', hostPort: 8080, hostPortEnd: 8080, containerPort: 80, protocol: 'tcp' }]);
+  assert.deepEqual(spec.extraHosts, ['db:10.0.0.2']);
   const hostWarnings = decode({ HostConfig: { NetworkMode: 'host', PortBindings: { '80/tcp': [{}] } } }).warnings;
   assert.deepEqual(hostWarnings, ['Published ports are discarded when using host network mode']);
+});
+
+test('create: published ports', () => {
+  const ports = (bindings: unknown) => decode({ HostConfig: { PortBindings: bindings } }).spec.portBindings ?? [];
+  assert.deepEqual(ports({ '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] }), [
+    { hostIp: '127.0.0.1', hostPort: 8080, hostPortEnd: 8080, containerPort: 80, protocol: 'tcp' },
+  ]);
+  assert.deepEqual(ports({ '53/udp': [{ HostPort: '' }] }), [{ hostIp: '', hostPort: 0, hostPortEnd: 0, containerPort: 53, protocol: 'udp' }]);
+  assert.deepEqual(ports({ '80': null }), [{ hostIp: '', hostPort: 0, hostPortEnd: 0, containerPort: 80, protocol: 'tcp' }], 'null bindings publish on a free port');
+  assert.deepEqual(
+    ports({ '80-81/tcp': [{ HostPort: '8080-8081' }] }).map((spec) => `${spec.hostPort}->${spec.containerPort}`),
+    ['8080->80', '8081->81'],
+  );
+  assert.deepEqual(ports({}), []);
+
+  rejects({ HostConfig: { PortBindings: { '80-82/tcp': [{ HostPort: '8080-8081' }] } } }, /invalid ranges specified for container and host Ports: 80-82 and 8080-8081/);
+  rejects({ HostConfig: { PortBindings: { '80/tcp': [{ HostPort: 8080 }] } } }, /PortBindings/);
+  rejects({ HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '99999' }] } } }, /invalid hostPort: 99999/);
+  rejects({ HostConfig: { PortBindings: { '80/tcp': [{ HostIp: 'localhost', HostPort: '1' }] } } }, /invalid IP address: localhost/);
+
+  const all = decode({ HostConfig: { PublishAllPorts: true } }).spec;
+  assert.equal(all.publishAllPorts, true);
+  assert.equal(decode({}).spec.publishAllPorts, false);
+});
+
+test('create: DNS and extra hosts', () => {
+  const { spec, warnings } = decode({
+    HostConfig: { Dns: ['10.0.0.53'], DnsSearch: ['example.test'], DnsOptions: ['ndots:2'], ExtraHosts: ['db:10.0.0.2', 'gw=host-gateway', 'v6:[fd00::1]'] },
+  });
+  assert.deepEqual(spec.dns, ['10.0.0.53']);
+  assert.deepEqual(spec.dnsSearch, ['example.test']);
+  assert.deepEqual(spec.dnsOptions, ['ndots:2']);
+  assert.deepEqual(spec.extraHosts, ['db:10.0.0.2', 'gw=host-gateway', 'v6:[fd00::1]']);
+  assert.deepEqual(warnings, []);
+  const echoed = spec.extra.HostConfig as Record<string, unknown>;
+  assert.deepEqual(echoed.Dns, ['10.0.0.53'], 'inspect echoes the request form');
+
+  rejects({ HostConfig: { Dns: ['dns.example'] } }, /invalid DNS server address in HostConfig.Dns: "dns.example"/);
+  rejects({ HostConfig: { ExtraHosts: ['db'] } }, /invalid IP address in add-host: "db"/);
+  rejects({ HostConfig: { ExtraHosts: ['db:nothing'] } }, /invalid IP address in add-host/);
 });

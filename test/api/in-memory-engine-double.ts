@@ -3,7 +3,7 @@
 // and runs nothing. End-to-end behaviour is tested against the real daemon.
 import { PassThrough, Readable } from 'node:stream';
 import { ConflictError, NotFoundError, NotImplementedError } from '../../src/common/errors';
-import type { ContainerRecord, ContainerSpec, ContainerStatus } from '../../src/container/types';
+import type { ContainerRecord, ContainerSpec, ContainerStatus, NetworkAttachment } from '../../src/container/types';
 import type {
   AttachOptions,
   Engine,
@@ -16,7 +16,14 @@ import type {
   OutputChunk,
   ProcessTable,
   ContainerDetails,
+  CommitOptions,
+  ContainerChange,
+  ContainerNetworkState,
   ContainerSize,
+  PruneImagesOptions,
+  PruneImagesResult,
+  NetworkCreateRequest,
+  NetworkInfo,
   ImageHistoryItem,
   RemoveImageResult,
   StdioSession,
@@ -24,7 +31,9 @@ import type {
   WaitResult,
 } from '../../src/engine/engine';
 import type { ImageRecord } from '../../src/image/types';
+import type { NetworkRecord } from '../../src/network/types';
 import type { VolumeRecord } from '../../src/volume/types';
+import { NetworkDouble } from './network-double';
 
 export const BUSYBOX_ID = `sha256:${'b'.repeat(64)}`;
 
@@ -85,6 +94,7 @@ export class InMemoryEngineDouble implements Engine {
   readonly sessions: SessionDouble[] = [];
   readonly calls: { method: string; args: unknown[] }[] = [];
   readonly logs = new Map<string, LogEntry[]>();
+  readonly networks = new NetworkDouble(() => [...this.containers.values()]);
   private nextId = 1;
   private readonly waiters = new Map<string, ((result: WaitResult) => void)[]>();
 
@@ -410,6 +420,75 @@ export class InMemoryEngineDouble implements Engine {
     const deleted = [...this.volumes.values()].filter((volume) => options.all || volume.anonymous).map((volume) => volume.name);
     for (const name of deleted) this.volumes.delete(name);
     return { deleted, spaceReclaimed: 0 };
+  }
+
+  async containerNetworks(idOrName: string): Promise<ContainerNetworkState> {
+    return this.networks.state(this.find(idOrName));
+  }
+
+  async listNetworks(): Promise<NetworkInfo[]> {
+    return [...this.networks.networks.values()].map((network) => this.networks.info(network));
+  }
+
+  async getNetwork(idOrName: string): Promise<NetworkInfo> {
+    return this.networks.info(this.networks.find(idOrName));
+  }
+
+  async createNetwork(request: NetworkCreateRequest): Promise<NetworkRecord> {
+    this.record('createNetwork', request);
+    return this.networks.create(request);
+  }
+
+  async removeNetwork(idOrName: string): Promise<void> {
+    this.record('removeNetwork', idOrName);
+    this.networks.remove(idOrName);
+  }
+
+  async pruneNetworks(options: { labels: string[] }): Promise<string[]> {
+    this.record('pruneNetworks', options);
+    const removed: string[] = [];
+    for (const network of [...this.networks.networks.values()]) {
+      if (network.builtIn || this.networks.inUse(network)) continue;
+      const labelled = options.labels.every((label) => {
+        const [key, value] = label.split('=', 2);
+        return key in network.labels && (value === undefined || network.labels[key] === value);
+      });
+      if (!labelled) continue;
+      this.networks.networks.delete(network.id);
+      removed.push(network.name);
+    }
+    return removed;
+  }
+
+  async connectNetwork(network: string, container: string, attachment: NetworkAttachment): Promise<void> {
+    this.record('connectNetwork', network, container, attachment);
+    this.networks.connect(this.find(container), network, attachment);
+  }
+
+  async disconnectNetwork(network: string, container: string, force: boolean): Promise<void> {
+    this.record('disconnectNetwork', network, container, force);
+    this.networks.disconnect(this.find(container), network, force);
+  }
+
+  // The double does not model filesystem changes, export, commit or image prune; these raise 501.
+  async containerChanges(idOrName: string): Promise<ContainerChange[]> {
+    this.record('containerChanges', idOrName);
+    throw new NotImplementedError('the engine double does not model container changes');
+  }
+
+  async exportContainer(idOrName: string): Promise<Readable> {
+    this.record('exportContainer', idOrName);
+    throw new NotImplementedError('the engine double does not model container export');
+  }
+
+  async commitContainer(idOrName: string, options: CommitOptions): Promise<string> {
+    this.record('commitContainer', idOrName, options);
+    throw new NotImplementedError('the engine double does not model commit');
+  }
+
+  async pruneImages(options: PruneImagesOptions): Promise<PruneImagesResult> {
+    this.record('pruneImages', options);
+    throw new NotImplementedError('the engine double does not model image prune');
   }
 }
 

@@ -7,9 +7,15 @@ import { imageInspectShape, imageSummaryShape } from '../../src/api/shapes/image
 import { containerStatusText, humanDuration } from '../../src/api/shapes/status';
 import { systemVersionShape } from '../../src/api/shapes/system';
 import type { ContainerRecord, ContainerState } from '../../src/container/types';
+import type { ContainerNetworkState } from '../../src/engine/engine';
 import { InMemoryEngineDouble, busyboxImage } from './in-memory-engine-double';
 
 const NO_DETAILS = { execIds: [], lowerDirs: [], upperDir: '', workDir: '', mergedDir: '' };
+const NONE_NETWORK: ContainerNetworkState = {
+  networks: [{ networkId: 'e'.repeat(64), networkName: 'none', aliases: [], requestedIpv4Address: '', endpoint: null }],
+  ports: [],
+  exposedPorts: [],
+};
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -88,7 +94,7 @@ function runningRecord(engine: InMemoryEngineDouble): ContainerRecord {
 test('inspect: top-level keys in dockerd order', () => {
   const engine = new InMemoryEngineDouble();
   const record = runningRecord(engine);
-  const shape = containerInspectShape(record, { apiVersion: '1.50', image: busyboxImage().config.config ?? null, size: null, details: NO_DETAILS });
+  const shape = containerInspectShape(record, { apiVersion: '1.50', image: busyboxImage().config.config ?? null, size: null, details: NO_DETAILS, networks: NONE_NETWORK });
   assert.deepEqual(Object.keys(shape), [
     'Id', 'Created', 'Path', 'Args', 'State', 'Image', 'ResolvConfPath', 'HostnamePath', 'HostsPath', 'LogPath', 'Name',
     'RestartCount', 'Driver', 'Platform', 'MountLabel', 'ProcessLabel', 'AppArmorProfile', 'ExecIDs', 'HostConfig',
@@ -100,14 +106,14 @@ test('inspect: top-level keys in dockerd order', () => {
   ]);
   assert.deepEqual(shape.Mounts, [{ Type: 'bind', Source: '/a', Destination: '/b', Mode: '', RW: true, Propagation: 'rprivate' }]);
 
-  const sized = containerInspectShape(record, { apiVersion: '1.50', image: null, size: { sizeRw: 10, sizeRootFs: 20 }, details: NO_DETAILS });
+  const sized = containerInspectShape(record, { apiVersion: '1.50', image: null, size: { sizeRw: 10, sizeRootFs: 20 }, details: NO_DETAILS, networks: NONE_NETWORK });
   assert.equal(sized.SizeRw, 10);
   assert.equal(sized.SizeRootFs, 20);
 });
 
 test('inspect: HostConfig echoes stored request fields', () => {
   const engine = new InMemoryEngineDouble();
-  const hostConfig = containerInspectShape(runningRecord(engine), { apiVersion: '1.50', image: null, size: null, details: NO_DETAILS }).HostConfig as Record<string, unknown>;
+  const hostConfig = containerInspectShape(runningRecord(engine), { apiVersion: '1.50', image: null, size: null, details: NO_DETAILS, networks: NONE_NETWORK }).HostConfig as Record<string, unknown>;
   assert.deepEqual(hostConfig.Binds, ['/a:/b']);
   assert.deepEqual(hostConfig.Dns, ['10.0.0.1']);
   assert.equal(hostConfig.NetworkMode, 'none');
@@ -124,7 +130,7 @@ test('inspect: Config merges the image config', () => {
   const engine = new InMemoryEngineDouble();
   const record = engine.addContainer({ spec: { image: 'busybox', labels: { b: '2' } }, effectiveEnv: ['PATH=/bin', 'X=1'] });
   const image = { Cmd: ['sh'], Entrypoint: null, Labels: { a: '1' }, Volumes: { '/data': {} }, ExposedPorts: { '80/tcp': {} } };
-  const config = containerInspectShape(record, { apiVersion: '1.50', image, size: null, details: NO_DETAILS }).Config as Record<string, unknown>;
+  const config = containerInspectShape(record, { apiVersion: '1.50', image, size: null, details: NO_DETAILS, networks: NONE_NETWORK }).Config as Record<string, unknown>;
   assert.deepEqual(config.Cmd, ['sh'], 'the image command when the request has none');
   assert.equal(config.Entrypoint, null);
   assert.deepEqual(config.Labels, { a: '1', b: '2' });
@@ -137,7 +143,7 @@ test('inspect: Config merges the image config', () => {
   assert.equal('StopTimeout' in config, false);
 
   const withEntrypoint = engine.addContainer({ spec: { entrypoint: ['/entry'], cmd: null } });
-  const merged = containerInspectShape(withEntrypoint, { apiVersion: '1.50', image, size: null, details: NO_DETAILS }).Config as Record<string, unknown>;
+  const merged = containerInspectShape(withEntrypoint, { apiVersion: '1.50', image, size: null, details: NO_DETAILS, networks: NONE_NETWORK }).Config as Record<string, unknown>;
   assert.equal(merged.Cmd, null, "a request Entrypoint drops the image's Cmd");
   assert.deepEqual(merged.Entrypoint, ['/entry']);
 });
@@ -145,7 +151,7 @@ test('inspect: Config merges the image config', () => {
 test('inspect: NetworkSettings by API version', () => {
   const engine = new InMemoryEngineDouble();
   const record = runningRecord(engine);
-  const current = containerInspectShape(record, { apiVersion: '1.50', image: null, size: null, details: NO_DETAILS }).NetworkSettings as Record<string, unknown>;
+  const current = containerInspectShape(record, { apiVersion: '1.50', image: null, size: null, details: NO_DETAILS, networks: NONE_NETWORK }).NetworkSettings as Record<string, unknown>;
   for (const key of ['Bridge', 'IPAddress', 'Gateway', 'MacAddress', 'EndpointID', 'HairpinMode']) assert.ok(key in current, `${key} until API 1.52`);
   assert.equal(current.IPAddress, '');
   assert.equal(current.SandboxKey, '/proc/4242/ns/net');
@@ -155,20 +161,20 @@ test('inspect: NetworkSettings by API version', () => {
   assert.equal(networks.none.GwPriority, 0);
   assert.equal(networks.none.DNSNames, null);
 
-  const old = containerInspectShape(record, { apiVersion: '1.43', image: null, size: null, details: NO_DETAILS }).NetworkSettings as Record<string, unknown>;
+  const old = containerInspectShape(record, { apiVersion: '1.43', image: null, size: null, details: NO_DETAILS, networks: NONE_NETWORK }).NetworkSettings as Record<string, unknown>;
   const oldEndpoint = (old.Networks as Record<string, Record<string, unknown>>).none;
   assert.equal('GwPriority' in oldEndpoint, false, 'GwPriority came with API 1.48');
   assert.equal('DNSNames' in oldEndpoint, false, 'DNSNames came with API 1.44');
 
   const host = engine.addContainer({ spec: { networkMode: 'host' } });
-  const hostNetworks = (containerInspectShape(host, { apiVersion: '1.50', image: null, size: null, details: NO_DETAILS }).NetworkSettings as { Networks: object }).Networks;
+  const hostNetworks = (containerInspectShape(host, { apiVersion: '1.50', image: null, size: null, details: NO_DETAILS, networks: engine.networks.state(host) }).NetworkSettings as { Networks: object }).Networks;
   assert.deepEqual(Object.keys(hostNetworks), ['host']);
 });
 
 test('summary: ps fields', () => {
   const engine = new InMemoryEngineDouble();
   const record = runningRecord(engine);
-  const summary = containerSummaryShape(record, { apiVersion: '1.50', image: { Labels: { base: 'yes' } }, size: null, now: Date.parse(record.state.startedAt) + 3000 });
+  const summary = containerSummaryShape(record, { apiVersion: '1.50', image: { Labels: { base: 'yes' } }, size: null, now: Date.parse(record.state.startedAt) + 3000, networks: NONE_NETWORK });
   assert.deepEqual(Object.keys(summary), ['Id', 'Names', 'Image', 'ImageID', 'Command', 'Created', 'Ports', 'Labels', 'State', 'Status', 'HostConfig', 'NetworkSettings', 'Mounts']);
   assert.deepEqual(summary.Names, ['/web']);
   assert.equal(summary.Command, "sh -c 'echo hi; sleep 1'");

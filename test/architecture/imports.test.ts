@@ -16,7 +16,7 @@ const ALLOWED: Record<string, string[]> = {
   network: ['common', 'sys'],
   container: ['common', 'sys', 'type:image', 'type:volume', 'type:engine'],
   engine: ['common', 'sys', 'image', 'volume', 'network', 'container'],
-  api: ['common', 'engine', 'type:container', 'type:image', 'type:volume', 'image/reference'],
+  api: ['common', 'engine', 'type:container', 'type:image', 'type:volume', 'type:network', 'image/reference', 'network/ports'],
   cli: ['common'],
   daemon: ['common', 'engine', 'api'],
   bin: ['daemon', 'cli', 'common'],

@@ -3,12 +3,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { BUSYBOX_ARCHIVE, startDaemon, type TestDaemon } from '../helpers/daemon';
+import { BUSYBOX_ARCHIVE, REPO_ROOT, loadArchive, startDaemon, type TestDaemon } from '../helpers/daemon';
 import { requestBytes } from './api';
 import { assertDockerTalksToBerth, docker } from '../helpers/cli';
 import { apiPush, apiRequest } from '../distribution/api';
@@ -113,6 +114,48 @@ test('blobs of a removed image are collected', async () => {
 
   const control = await apiRequest(daemon, 'GET', '/images/busybox:latest/get');
   assert.equal(control.status, 200, 'the loaded image still saves after garbage collection');
+});
+
+test('OCI layout load keeps its manifest for push', async () => {
+  const ociArchive = path.join(REPO_ROOT, 'build/images/busybox-oci.tar');
+  const manifestDigest = (JSON.parse(execFileSyncText('tar', ['-xOf', ociArchive, 'index.json'])) as { manifests: Array<{ digest: string }> }).manifests[0].digest;
+  const ociDaemon = await startDaemon({ loadBusybox: false, extraEnv: { BERTH_REGISTRY_MIRRORS_ONLY: '1' } });
+  try {
+    await loadArchive(ociDaemon.socketPath, ociArchive);
+    const target = `${registry.host}/test/oci`;
+    const tagged = await apiRequest(ociDaemon, 'POST', `/images/busybox:latest/tag?${new URLSearchParams({ repo: target, tag: 'v1' })}`);
+    assert.equal(tagged.status, 201, tagged.text);
+    const messages = await apiPush(ociDaemon, target, 'v1');
+    assert.equal(messages.find((message) => message.error), undefined, JSON.stringify(messages));
+    const inspected = await skopeoInspect(registry, 'test/oci:v1');
+    assert.equal(inspected.digest, manifestDigest, 'the archive’s own manifest is pushed unchanged');
+
+    const saved = path.join(scratch, 'oci-saved.tar');
+    const response = await requestBytes(ociDaemon, 'GET', '/images/busybox:latest/get');
+    assert.equal(response.status, 200, response.body.toString().slice(0, 500));
+    await fsp.writeFile(saved, response.body);
+    assert.deepEqual(await skopeoLayers(`docker-archive:${saved}`), await skopeoLayers(`oci-archive:${ociArchive}`));
+  } finally {
+    await ociDaemon.stop();
+  }
+});
+
+test('xz import keeps a plain layer blob', async () => {
+  const plain = makeLayerTar({ 'packed.txt': 'xz compressed\n' });
+  const compressed = execFileSync('xz', ['-c'], { input: plain });
+  const target = `${registry.host}/test/xz`;
+  const imported = await apiRequest(daemon, 'POST', `/images/create?${new URLSearchParams({ fromSrc: '-', repo: target, tag: 'v1' })}`, {}, compressed);
+  assert.equal(imported.status, 200, imported.text);
+
+  const saved = path.join(scratch, 'xz.tar');
+  await saveTo(`${target}:v1`, saved);
+  const plainDigest = `sha256:${createHash('sha256').update(plain).digest('hex')}`;
+  assert.deepEqual(await skopeoLayers(`docker-archive:${saved}`), [plainDigest]);
+
+  const messages = await apiPush(daemon, target, 'v1');
+  assert.equal(messages.find((message) => message.error), undefined, JSON.stringify(messages));
+  const manifest = JSON.parse((await skopeoInspect(registry, 'test/xz:v1')).raw) as { layers: Array<{ digest: string; mediaType: string }> };
+  assert.deepEqual(manifest.layers.map((layer) => [layer.digest, layer.mediaType]), [[plainDigest, 'application/vnd.docker.image.rootfs.diff.tar']]);
 });
 
 function execFileSyncText(command: string, args: string[]): string {

@@ -10,7 +10,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startDaemon, type TestDaemon } from '../helpers/daemon';
+import { BERTH, DOCKER, startDaemon, type TestDaemon } from '../helpers/daemon';
 import { berth, docker, assertDockerTalksToBerth } from '../helpers/cli';
 import { BUSYBOX_ARCHIVE, skopeoInspect, skopeoPush, startRegistry, type TestRegistry } from '../distribution/registry';
 
@@ -83,10 +83,36 @@ test('pull output equals docker CLI output', async () => {
   assert.equal(outputs[0], outputs[1]);
 });
 
+// script(1) gives both CLIs a terminal of 130 columns, wide enough for the progress bar.
+async function pullOnTerminal(command: string, image: string): Promise<string> {
+  const { stdout } = await execFileAsync('script', ['-qec', `stty cols 130; ${command} pull ${image}`, '/dev/null'], { env: daemon.env, timeout: 60_000 });
+  return stdout;
+}
+
+test('pull on terminal equals docker', async () => {
+  const image = `${plain.host}/library/busybox:latest`;
+  const outputs: string[] = [];
+  for (const command of [`${process.execPath} ${BERTH}`, DOCKER]) {
+    await berth(daemon, ['rmi', image]);
+    outputs.push(await pullOnTerminal(command, image));
+  }
+  assert.match(outputs[0], /\x1b\[1A\x1b\[2K\r[0-9a-f]{12}: (Downloading|Extracting) \[[= >]{51}\] +[\d.]+[kM]?B\/[\d.]+MB\r\x1b\[1B/, JSON.stringify(outputs[0]));
+  assert.match(outputs[0], /[0-9a-f]{12}: Pull complete \r\x1b\[1BDigest: sha256:/);
+  // Byte counts and the number of redraws depend on timing, so the byte-count redraws are compared only by shape above.
+  const withoutCounts = (text: string) => text.replace(/\x1b\[\d+A\x1b\[2K\r[0-9a-f]{12}: (Downloading|Extracting|Pushing) [^\r]*\r\x1b\[\d+B/g, '');
+  assert.equal(withoutCounts(outputs[0]), withoutCounts(outputs[1]));
+});
+
 test('pull quiet and rejected flags', async () => {
   const quiet = await berth(daemon, ['pull', '-q', 'busybox']);
   assert.equal(quiet.exitCode, 0, quiet.stderr);
   assert.equal(quiet.stdout, 'docker.io/library/busybox:latest\n');
+
+  const { digest } = await skopeoInspect(plain, 'library/busybox:latest');
+  const byDigest = await berth(daemon, ['pull', `busybox@${digest}`]);
+  assert.equal(byDigest.exitCode, 0, byDigest.stderr);
+  assert.doesNotMatch(byDigest.stdout, /Using default tag/);
+  assert.equal(lines(byDigest.stdout).at(-1), `docker.io/library/busybox@${digest}`);
 
   const allTags = await berth(daemon, ['pull', '-a', 'busybox']);
   assert.equal(allTags.exitCode, 1);
@@ -187,7 +213,8 @@ test('login stores credentials for private pull', async () => {
   const after = JSON.parse(fs.readFileSync(configPath, 'utf8')) as { auths: Record<string, unknown> };
   assert.equal(after.auths[secured.host], undefined);
   const again = await berth(daemon, ['logout', secured.host]);
-  assert.equal(again.stdout, `Not logged in to ${secured.host}\n`);
+  assert.equal(again.exitCode, 0);
+  assert.equal(again.stdout, `Removing login credentials for ${secured.host}\n`, 'docker prints this even when nothing is stored');
 
   await berth(daemon, ['rmi', privateImage]);
   const denied = await berth(daemon, ['pull', privateImage]);
@@ -203,9 +230,26 @@ test('login flag checks', async () => {
   assert.equal(noTerminal.exitCode, 1);
   assert.match(noTerminal.stderr, /Cannot perform an interactive login from a non TTY device/);
 
+  const conflicting = await berth(daemon, ['login', '-u', 'x', '-p', 'y', '--password-stdin', secured.host], 'z\n');
+  assert.equal(conflicting.exitCode, 1);
+  assert.equal(conflicting.stderr, 'conflicting options: cannot specify both --password and --password-stdin\n');
+
   const withPassword = await berth(daemon, ['login', '-u', secured.username!, '-p', secured.password!, secured.host]);
   assert.equal(withPassword.exitCode, 0, withPassword.stderr);
   assert.match(withPassword.stderr, /WARNING! Using --password via the CLI is insecure/);
+  assert.equal((await berth(daemon, ['logout', secured.host])).exitCode, 0);
+});
+
+test('login prompts on terminal', async () => {
+  const configPath = path.join(daemon.env.DOCKER_CONFIG!, 'config.json');
+  // script(1) gives the CLI a terminal; the answers arrive after the prompts, as typed, with the terminal's Enter (\r).
+  const typing = `(sleep 1; printf '${secured.username}\\r'; sleep 1; printf '${secured.password}\\r'; sleep 2)`;
+  const { stdout } = await execFileAsync('bash', ['-c', `${typing} | script -qec "${process.execPath} ${BERTH} login ${secured.host}" /dev/null`], { env: daemon.env, timeout: 30_000 });
+  assert.match(stdout, /^Username: tester\r\nPassword: \r\n/, 'the user name is echoed and the password is not');
+  assert.ok(!stdout.includes(secured.password!), 'the password never reaches the terminal');
+  assert.match(stdout, /Login Succeeded\r\n$/);
+  const config = JSON.parse(fs.readFileSync(configPath, 'utf8')) as { auths: Record<string, { auth: string }> };
+  assert.equal(config.auths[secured.host].auth, Buffer.from(`${secured.username}:${secured.password}`).toString('base64'));
   assert.equal((await berth(daemon, ['logout', secured.host])).exitCode, 0);
 });
 
@@ -226,7 +270,7 @@ test('save writes archive skopeo reads', async () => {
 
   const badDirectory = await berth(daemon, ['save', '-o', path.join(scratch, 'absent', 'x.tar'), 'busybox']);
   assert.equal(badDirectory.exitCode, 1);
-  assert.match(badDirectory.stderr, /invalid output path: directory .* does not exist/);
+  assert.equal(badDirectory.stderr, `failed to save image: invalid output path: stat ${path.join(scratch, 'absent')}: no such file or directory\n`);
 });
 
 test('history table matches docker', async () => {

@@ -9,7 +9,7 @@ import { InvalidArgumentError, NotImplementedError } from '../../common/errors';
 import type { ContainerSpec, MountSpec } from '../../container/types';
 import { versionBelow } from '../version';
 import { normalizeCapabilities } from './capabilities';
-import { ENDPOINT_SETTINGS_FIELDS, UNMAPPED_CONFIG_FIELDS, UNMAPPED_HOST_CONFIG_FIELDS } from './docker-fields';
+import { UNMAPPED_CONFIG_FIELDS, UNMAPPED_HOST_CONFIG_FIELDS } from './docker-fields';
 import { FieldReader, isPlainObject } from './fields';
 import {
   decodeConsoleSize,
@@ -19,6 +19,7 @@ import {
   decodeRestartPolicy,
   resolveNetworkMode,
 } from './host-config';
+import { NETWORK_HOST_CONFIG_FIELDS, decodeEndpoints, decodeNetworkHostConfig } from './network-config';
 import { combineMounts, decodeMount, decodeTmpfsMap, parseBind } from './mounts';
 import { validateContainerName } from './names';
 import { decodeResources } from './resources';
@@ -85,22 +86,10 @@ function decodeMounts(hostConfig: FieldReader | null): MountSpec[] {
   return mounts;
 }
 
-function collectWarnings(hostConfigExtra: Record<string, unknown>, configExtra: Record<string, unknown>, networkMode: string): string[] {
+function collectWarnings(spec: ContainerSpec, configExtra: Record<string, unknown>): string[] {
   const warnings: string[] = [];
-  const portBindings = hostConfigExtra.PortBindings;
-  const publishesPorts =
-    (isPlainObject(portBindings) && Object.keys(portBindings).length > 0) || hostConfigExtra.PublishAllPorts === true;
-  if (publishesPorts) {
-    warnings.push(
-      networkMode === 'host'
-        ? 'Published ports are discarded when using host network mode'
-        : 'Published ports are discarded: bridge networking is not available yet',
-    );
-  }
-  for (const field of ['Dns', 'DnsOptions', 'DnsSearch', 'ExtraHosts']) {
-    const value = hostConfigExtra[field];
-    if (Array.isArray(value) && value.length > 0) warnings.push(`HostConfig.${field} is stored but not applied yet`);
-  }
+  const publishesPorts = (spec.portBindings?.length ?? 0) > 0 || spec.publishAllPorts === true;
+  if (publishesPorts && spec.networkMode === 'host') warnings.push('Published ports are discarded when using host network mode');
   const healthcheck = configExtra.Healthcheck;
   if (isPlainObject(healthcheck) && Array.isArray(healthcheck.Test) && healthcheck.Test.length > 0 && healthcheck.Test[0] !== 'NONE') {
     warnings.push('Healthcheck is stored but health checks are not run yet');
@@ -159,11 +148,10 @@ export function decodeContainerCreate(body: unknown, options: CreateDecodeOption
   const spec = decodeHostConfig(hostConfig, networkingConfig, partialSpec, configVolumes, options);
   spec.name = name;
 
-  const hostConfigExtra = (spec.extra.HostConfig ?? {}) as Record<string, unknown>;
   if (configVolumes.length > 0) configExtra.Volumes = Object.fromEntries(configVolumes.map((volume) => [volume, {}]));
   if (Object.keys(configExtra).length > 0) spec.extra.Config = configExtra;
 
-  const warnings = collectWarnings(hostConfigExtra, configExtra, spec.networkMode);
+  const warnings = collectWarnings(spec, configExtra);
   return { spec, warnings, unknownFields };
 }
 
@@ -189,6 +177,7 @@ function decodeHostConfig(
   const mounts = combineMounts(explicitMounts, configVolumes);
   const networkMode = resolveNetworkMode(hostConfig?.string('NetworkMode') ?? '');
   const resources = decodeResources(hostConfig, { cpuCount: options.cpuCount });
+  const networkHostConfig = decodeNetworkHostConfig(hostConfig);
 
   const shmSize = hostConfig?.integer('ShmSize') ?? 0;
   if (shmSize < 0) throw new InvalidArgumentError('SHM size can not be less than 0');
@@ -215,6 +204,7 @@ function decodeHostConfig(
     autoRemove,
     mounts,
     networkMode,
+    ...networkHostConfig,
     consoleSize,
     logConfig: decodeLogConfig(hostConfig?.object('LogConfig') ?? null),
     extra: {},
@@ -224,7 +214,7 @@ function decodeHostConfig(
     const hostConfigExtra = hostConfig.remaining(UNMAPPED_HOST_CONFIG_FIELDS);
     rejectUnsupportedHostConfig(hostConfigExtra);
     // Echo the request's own form of fields the spec stores differently.
-    for (const field of ['Binds', 'Mounts', 'Tmpfs', 'CpuPeriod', 'CpuQuota']) {
+    for (const field of ['Binds', 'Mounts', 'Tmpfs', 'CpuPeriod', 'CpuQuota', ...NETWORK_HOST_CONFIG_FIELDS]) {
       const value = hostConfig.raw(field);
       if (value !== undefined && value !== null) hostConfigExtra[field] = value;
     }
@@ -232,7 +222,8 @@ function decodeHostConfig(
   }
 
   const endpoints = decodeEndpoints(networkingConfig, networkMode);
-  if (endpoints) spec.extra.NetworkingConfig = { EndpointsConfig: endpoints };
+  if (endpoints.attachment) spec.networkAttachment = endpoints.attachment;
+  if (endpoints.extra) spec.extra.NetworkingConfig = { EndpointsConfig: endpoints.extra };
   return spec;
 }
 
@@ -242,31 +233,9 @@ function rejectUnsupportedHostConfig(extra: Record<string, unknown>): void {
     throw new NotImplementedError('VolumesFrom (--volumes-from) is not supported yet');
   }
   if (Array.isArray(extra.Links) && extra.Links.length > 0) {
-    throw new NotImplementedError('Links (--link) are not supported: they need bridge networking, which is not available yet');
+    throw new NotImplementedError('Links (--link) are not supported yet; use a user-defined network, where containers resolve each other by name');
   }
   if (Array.isArray(extra.DeviceRequests) && extra.DeviceRequests.length > 0) {
     throw new NotImplementedError('DeviceRequests (--gpus) are not supported');
   }
-}
-
-// Checks that every NetworkingConfig endpoint names the container's network; returns the endpoints
-// keyed by the resolved network name, or null when the request has none.
-function decodeEndpoints(networkingConfig: FieldReader | null, networkMode: string): Record<string, unknown> | null {
-  if (!networkingConfig) return null;
-  const endpoints = networkingConfig.object('EndpointsConfig');
-  networkingConfig.remaining([]);
-  if (!endpoints) return null;
-
-  const result: Record<string, unknown> = {};
-  for (const name of endpoints.keys()) {
-    const resolved = resolveNetworkMode(name);
-    if (resolved !== networkMode) {
-      throw new InvalidArgumentError(
-        `conflicting options: NetworkingConfig.EndpointsConfig names network "${name}" but the network mode is "${networkMode}"`,
-      );
-    }
-    const settings = endpoints.object(name);
-    result[resolved] = settings ? settings.remaining(ENDPOINT_SETTINGS_FIELDS) : {};
-  }
-  return result;
 }

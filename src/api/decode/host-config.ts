@@ -4,22 +4,14 @@ import { InvalidArgumentError, NotImplementedError } from '../../common/errors';
 import type { LogConfig, RestartPolicy, RestartPolicyName } from '../../container/types';
 import type { FieldReader } from './fields';
 
-// The network a container gets when the request names none ("" or "default").
-// NOTE: dockerd's default is "bridge"; Berth has no bridge networking yet, so the default is "none".
-export const DEFAULT_NETWORK_MODE = 'none';
-
-// Resolves a network name from NetworkMode or NetworkingConfig to "none" or "host".
-export function resolveNetworkMode(raw: string): 'none' | 'host' {
-  if (raw === '' || raw === 'default') return DEFAULT_NETWORK_MODE;
-  if (raw === 'none' || raw === 'host') return raw;
-  if (raw === 'bridge') {
-    throw new InvalidArgumentError('invalid network mode "bridge": bridge networking is not available yet; use --network none or --network host');
-  }
+// Resolves NetworkMode or a NetworkingConfig key: "none", "host", "bridge" ("" and "default" name
+// the default bridge) or a user network's name or ID, which the engine looks up.
+export function resolveNetworkMode(raw: string): string {
+  if (raw === '' || raw === 'default') return 'bridge';
   if (raw === 'container' || raw.startsWith('container:')) {
     throw new NotImplementedError(`invalid network mode "${raw}": joining another container's network namespace is not supported yet`);
   }
-  // 400 where dockerd has 404: the Docker CLI takes a 404 from create for a missing image and tries to pull it.
-  throw new InvalidArgumentError(`network ${raw} not found: only the "none" and "host" networks exist, user-defined networks are not available yet`);
+  return raw;
 }
 
 export type IpcMode = '' | 'host' | 'private' | 'shareable';

@@ -30,6 +30,12 @@ function isRunning(record: ContainerRecord): boolean {
   return status === 'running' || status === 'paused' || status === 'restarting';
 }
 
+// Matches a network filter value against the network mode and the networks joined, by name or ID.
+function joinsNetwork(record: ContainerRecord, network: string): boolean {
+  if (containerNetworkName(record) === network) return true;
+  return Object.entries(record.networks ?? {}).some(([id, attachment]) => id === network || attachment.name === network);
+}
+
 function bareName(record: ContainerRecord): string {
   return record.name.replace(/^\//, '');
 }
@@ -96,8 +102,8 @@ function matchesRecord(record: ContainerRecord, request: ListRequest): boolean {
   if (!filters.exactMatch('health', 'none')) return false;
   if (!matchesVolume(record, filters)) return false;
   if (request.ancestorImageIds && !request.ancestorImageIds.has(record.imageId)) return false;
-  if (filters.has('network') && !filters.values('network').includes(containerNetworkName(record))) return false;
-  // Containers publish and expose no ports without bridge networking.
+  if (filters.has('network') && !filters.values('network').some((network) => joinsNetwork(record, network))) return false;
+  // NOTE: publish and expose filters are not evaluated yet (they need the engine's port state), so they match nothing.
   if (filters.has('publish') || filters.has('expose')) return false;
   return true;
 }

@@ -55,6 +55,18 @@ function stopOptions(request: ApiRequest): { signal: string | null; timeout: num
   return { signal, timeout: queryInteger(request.query, 't') };
 }
 
+// Rejects a missing network with 400 where dockerd has 404: the Docker CLI takes a 404 from create
+// for a missing image and tries to pull it.
+async function checkNetworkExists(services: ApiServices, networkMode: string): Promise<void> {
+  if (networkMode === 'none' || networkMode === 'host') return;
+  try {
+    await services.engine.getNetwork(networkMode);
+  } catch (error) {
+    if (errorKind(error) === 'not-found') throw new InvalidArgumentError(`network ${networkMode} not found`, { cause: error });
+    throw error;
+  }
+}
+
 async function createContainer(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
   const body = await readJsonBody(request);
   const decoded = decodeContainerCreate(body, {
@@ -66,6 +78,7 @@ async function createContainer(request: ApiRequest, reply: Reply, services: ApiS
     services.logger.debug({ fields: decoded.unknownFields }, 'create request: ignoring unknown fields');
   }
   await checkBindSources(decoded.spec.mounts, pathExists);
+  await checkNetworkExists(services, decoded.spec.networkMode);
 
   const created = await services.engine.createContainer(decoded.spec);
   reply.json(201, { Id: created.id, Warnings: [...created.warnings, ...decoded.warnings] });
@@ -98,7 +111,8 @@ async function listContainers(request: ApiRequest, reply: Reply, services: ApiSe
   const summaries = [];
   for (const record of selected) {
     const size = await containerSize(services, request, record.id);
-    summaries.push(containerSummaryShape(record, { apiVersion: request.apiVersion, image: images.get(record.imageId) ?? null, size, now }));
+    const networks = await services.engine.containerNetworks(record.id);
+    summaries.push(containerSummaryShape(record, { apiVersion: request.apiVersion, image: images.get(record.imageId) ?? null, size, now, networks }));
   }
   reply.json(200, summaries);
 }
@@ -108,7 +122,8 @@ async function inspectContainer(request: ApiRequest, reply: Reply, services: Api
   const image = await imageRuntimeConfig(services, record);
   const size = await containerSize(services, request, record.id);
   const details = await services.engine.containerDetails(record.id);
-  reply.json(200, containerInspectShape(record, { apiVersion: request.apiVersion, image, size, details }));
+  const networks = await services.engine.containerNetworks(record.id);
+  reply.json(200, containerInspectShape(record, { apiVersion: request.apiVersion, image, size, details, networks }));
 }
 
 async function startContainer(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {

@@ -1,11 +1,11 @@
 // ContainerJSON (GET /containers/{id}/json) and ContainerSummary
 // (GET /containers/json) built from the engine's ContainerRecord.
 import type { ContainerRecord, ResolvedMount } from '../../container/types';
-import type { ContainerDetails, ContainerSize } from '../../engine/engine';
+import type { ContainerDetails, ContainerNetworkState, ContainerSize } from '../../engine/engine';
 import type { ImageRuntimeConfig } from '../../image/types';
 import { containerConfigShape } from './container-config';
 import { hostConfigShape } from './host-config';
-import { containerNetworkName, containerNetworks, networkSettingsShape } from './network';
+import { containerNetworkName, containerNetworksShape, networkSettingsShape, summaryPortsShape } from './network';
 import { containerStatusText } from './status';
 
 export type { ContainerSize };
@@ -49,6 +49,7 @@ export interface InspectOptions {
   image: ImageRuntimeConfig | null;
   size: ContainerSize | null;
   details: ContainerDetails;
+  networks: ContainerNetworkState;
 }
 
 export function containerInspectShape(record: ContainerRecord, options: InspectOptions): Record<string, unknown> {
@@ -88,7 +89,7 @@ export function containerInspectShape(record: ContainerRecord, options: InspectO
   }
   shape.Mounts = record.mounts.map(mountPointShape);
   shape.Config = containerConfigShape(record, options.image);
-  shape.NetworkSettings = networkSettingsShape(record, options.apiVersion);
+  shape.NetworkSettings = networkSettingsShape(record, options.networks, options.apiVersion);
   return shape;
 }
 
@@ -105,6 +106,7 @@ export interface SummaryOptions {
   size: ContainerSize | null;
   // Epoch milliseconds for the Status text.
   now: number;
+  networks: ContainerNetworkState;
 }
 
 export function containerSummaryShape(record: ContainerRecord, options: SummaryOptions): Record<string, unknown> {
@@ -115,7 +117,7 @@ export function containerSummaryShape(record: ContainerRecord, options: SummaryO
     ImageID: record.imageId,
     Command: commandText(record),
     Created: Math.floor(Date.parse(record.created) / 1000),
-    Ports: [],
+    Ports: summaryPortsShape(options.networks),
   };
   if (options.size) {
     shape.SizeRw = options.size.sizeRw;
@@ -126,7 +128,7 @@ export function containerSummaryShape(record: ContainerRecord, options: SummaryO
     State: record.state.status,
     Status: containerStatusText(record.state, options.now),
     HostConfig: { NetworkMode: containerNetworkName(record) },
-    NetworkSettings: { Networks: containerNetworks(record, options.apiVersion) },
+    NetworkSettings: { Networks: containerNetworksShape(record, options.networks, options.apiVersion) },
     Mounts: record.mounts.map(mountPointShape),
   });
   return shape;

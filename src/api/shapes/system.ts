@@ -24,9 +24,6 @@ export function goArchitecture(nodeArch: string = os.arch()): string {
   return names[nodeArch] ?? nodeArch;
 }
 
-export const NO_BRIDGE_WARNING =
-  'WARNING: bridge networking is not available yet: containers default to network "none"; use --network host for host networking';
-
 export interface InfoInputs {
   info: EngineInfo;
   features: HostFeatures;
@@ -49,7 +46,7 @@ export function systemInfoShape(inputs: InfoInputs): Record<string, unknown> {
     // The kernel's overlay filesystem, which dockerd calls the "overlay2" driver.
     Driver: 'overlay',
     DriverStatus: [],
-    Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['k8s-file'] },
+    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['k8s-file'] },
     MemoryLimit: features.memoryLimit,
     SwapLimit: features.swapLimit,
     CpuCfsPeriod: features.cpuCfsPeriod,
@@ -100,7 +97,8 @@ export function systemInfoShape(inputs: InfoInputs): Record<string, unknown> {
     InitCommit: commit,
     SecurityOptions: info.securityOptions,
     CDISpecDirs: [],
-    Warnings: [NO_BRIDGE_WARNING],
+    // dockerd sends null when it has no warnings.
+    Warnings: null,
   };
 }
 

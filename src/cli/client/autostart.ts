@@ -8,11 +8,12 @@ import path from 'node:path';
 import { loadConfig } from '../../common/config';
 import { ApiClient, DaemonUnreachableError } from './api-client';
 import type { DaemonHost } from './host';
+import { AutostartError } from './autostart-error';
 
 export const AUTOSTART_TIMEOUT_MS = 30_000;
 const POLL_INTERVAL_MS = 100;
 
-export class AutostartError extends Error {}
+export { AutostartError };
 
 // dist/src/cli/client/autostart.js → dist/src/bin/berthd.js
 export function berthdScriptPath(): string {

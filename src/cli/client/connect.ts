@@ -2,7 +2,6 @@
 // socket is missing or refuses connections, starts berthd (unless autostart
 // is off for this socket) and tries again.
 import { ApiClient, DaemonUnreachableError } from './api-client';
-import { startDaemon } from './autostart';
 import { autostartEnabled, type DaemonHost } from './host';
 
 export class ConnectError extends Error {}
@@ -25,6 +24,8 @@ export async function connect(host: DaemonHost, environment: NodeJS.ProcessEnv, 
   }
 
   stderr.write(`berth: starting berthd (socket ${host.socketPath})\n`);
+  // Loaded here because it pulls in node:child_process, which costs every other command start-up time.
+  const { startDaemon } = require('./autostart') as typeof import('./autostart');
   await startDaemon(host, environment);
   await client.negotiate();
   return client;

@@ -9,12 +9,18 @@ import { CliError, type Streams } from '../command';
 
 export const TERMINAL_REFUSAL = 'cowardly refusing to save to a terminal. Use the -o flag or redirect';
 
-// Checks the -o path before the request is sent, with the docker CLI's message for a missing directory.
+// Checks the directory of the -o path before the request is sent, with the docker CLI's messages.
 export function checkOutputPath(file: string, operation: string): void {
   if (file === '') return;
-  const directory = path.dirname(path.resolve(file));
-  if (!fs.existsSync(directory)) throw new CliError(`failed to ${operation}: invalid output path: directory "${directory}" does not exist`);
-  if (fs.existsSync(file) && !fs.statSync(file).isFile()) throw new CliError(`failed to ${operation}: invalid output path: "${file}" must be a file`);
+  const directory = path.dirname(file);
+  let stats: fs.Stats;
+  try {
+    stats = fs.statSync(directory);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (error as Error).message;
+    throw new CliError(`failed to ${operation}: invalid output path: stat ${directory}: ${reason}`);
+  }
+  if (!stats.isDirectory()) throw new CliError(`failed to ${operation}: invalid output path: "${directory}" must be a directory`);
 }
 
 // Rejects a terminal stdout before any request, as docker save and export do.

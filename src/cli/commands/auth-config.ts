@@ -1,6 +1,7 @@
 // Registry credentials in the docker CLI's config file: $DOCKER_CONFIG/config.json,
 // or ~/.docker/config.json, with "auths": {"<server>": {"auth": base64("user:password")}}.
 // The file is shared with the docker CLI, so fields berth does not use are kept as they are.
+// NOTE: credential helpers ("credsStore", "credHelpers") are not run: berth reads and writes only "auths".
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,7 +56,7 @@ function authsOf(config: Record<string, unknown>): Record<string, StoredAuth> {
   return typeof auths === 'object' && auths !== null && !Array.isArray(auths) ? (auths as Record<string, StoredAuth>) : {};
 }
 
-// Writes the config through a temporary file and a rename, so a crash never leaves half a file; mode 0600 because it holds passwords.
+// Writes the config through a temporary file and a rename, so a crash never leaves half a file. Mode 0600, because it contains passwords.
 function writeConfig(file: string, config: Record<string, unknown>): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const temporary = `${file}.${process.pid}.tmp`;

@@ -23,6 +23,7 @@ import {
   readKeyValueFile,
   type PortSettings,
 } from './option-parsers';
+import { endpointsConfig } from './network-endpoint';
 
 export interface CreateRequest {
   body: Record<string, unknown> & { HostConfig: Record<string, unknown> };
@@ -237,8 +238,7 @@ function buildRequest(flags: FlagValues, args: string[], options: CreateRequestO
   if (sysctls.length > 0) hostConfig.Sysctls = Object.fromEntries(sysctls);
   if (flags.isSet('init')) hostConfig.Init = flags.bool('init');
 
-  // docker sends an endpoint only for the default network; a single network named with --network gets none.
-  const endpoints = flags.isSet('network') || flags.isSet('net') ? {} : { [networkMode]: { ...DEFAULT_ENDPOINT } };
+  const endpoints = endpointsConfig(flags, networkMode, DEFAULT_ENDPOINT);
   const body = { ...config, HostConfig: hostConfig, NetworkingConfig: { EndpointsConfig: endpoints } };
   return { body, name: flags.string('name'), platform: flags.string('platform'), image };
 }

@@ -40,7 +40,7 @@ export function rfc3339(unixSeconds: number): string {
 
 // The template context of one history row (docker's historyContext): ID, CreatedSince, CreatedAt, CreatedBy, Size, Comment.
 export class HistoryRow implements JsonMarshaler {
-  readonly templateTypeName = '*formatter.historyContext';
+  readonly templateTypeName = '*image.historyContext';
 
   constructor(
     private readonly item: ApiHistoryItem,

@@ -113,6 +113,7 @@ function typedInspect(type: ObjectType, noun: string, extraFlags: FlagSpec[] = [
 export const containerInspectCommand = typedInspect('container', 'container', [{ name: 'size', short: 's', kind: 'bool', description: 'Display total file sizes' }]);
 export const imageInspectCommand = typedInspect('image', 'image');
 export const volumeInspectCommand = typedInspect('volume', 'volume');
+export const networkInspectCommand = typedInspect('network', 'network');
 
 export const topCommand: Command = {
   name: 'top',

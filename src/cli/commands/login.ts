@@ -52,10 +52,8 @@ interface LoginInput {
 
 // Collects user and password from the flags, stdin or an interactive prompt, with the docker CLI's checks and messages.
 async function collectCredentials(streams: Streams, key: string, username: string, password: string, passwordStdin: boolean, storedUser: string): Promise<LoginInput> {
-  if (password !== '') {
-    streams.stderr.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
-    if (passwordStdin) throw new CliError('--password and --password-stdin are mutually exclusive');
-  }
+  if (password !== '' && passwordStdin) throw new CliError('conflicting options: cannot specify both --password and --password-stdin');
+  if (password !== '') streams.stderr.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
   if (passwordStdin) {
     if (username === '') throw new CliError('Must provide --username with --password-stdin');
     const text = await readAllText(streams.stdin);
@@ -101,7 +99,7 @@ export const loginCommand: Command = {
     });
     const identityToken = reply?.IdentityToken ?? '';
     const file = storeCredentials(context.environment, key, { ...credentials, identityToken });
-    context.streams.stderr.write(`WARNING! Your password will be stored unencrypted in ${file}.\n`);
+    context.streams.stderr.write(`WARNING! Your credentials are stored unencrypted in '${file}'.\n`);
     context.streams.stdout.write(`${reply?.Status || 'Login Succeeded'}\n`);
     return 0;
   },
@@ -116,11 +114,9 @@ export const logoutCommand: Command = {
   async run(context, _flags, args) {
     const server = args[0] ?? '';
     const key = authKeyForServer(server);
-    if (!removeCredentials(context.environment, key)) {
-      context.streams.stdout.write(`Not logged in to ${server === '' ? key : server}\n`);
-      return 0;
-    }
+    // docker 28 prints this line even when nothing was stored for the server.
     context.streams.stdout.write(`Removing login credentials for ${key}\n`);
+    removeCredentials(context.environment, key);
     return 0;
   },
 };

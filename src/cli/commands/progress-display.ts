@@ -1,7 +1,7 @@
 // Renders the JSON progress streams of pull and push the way the docker CLI
 // does (its jsonmessage package). On a terminal each layer keeps one line,
-// redrawn in place with ANSI cursor movement and a progress bar; elsewhere
-// only the status lines without byte counts are printed, one per message.
+// redrawn in place with ANSI cursor movement and a progress bar. Without a
+// terminal, only the status lines without byte counts are printed.
 import type { Readable, Writable } from 'node:stream';
 import { CliError } from '../command';
 import { humanSize } from '../format/units';
@@ -118,7 +118,7 @@ function displayMessage(message: ProgressMessage, output: ProgressOutput): void 
 
 // Reads a JSON message stream to its end and displays it (output null
 // displays nothing). Aux messages go to onAux. Throws CliError when a message
-// carries an error; the messages before it have been displayed.
+// carries an error, after displaying the messages before it.
 export async function displayProgressStream(source: Readable, output: ProgressOutput | null, onAux?: (aux: Record<string, unknown>) => void): Promise<ProgressMessage[]> {
   const messages: ProgressMessage[] = [];
   // Line of each layer ID, counted from the first progress line of the current block.

@@ -19,7 +19,7 @@ export const pushCommand: Command = {
   aliases: [`${PROGRAM} image push`, `${PROGRAM} push`],
   async run(context, flags, [name]) {
     const reference = parseImageArgument(name);
-    if (reference.digest !== null) throw new CliError(`cannot push a digest reference: ${name}`);
+    if (reference.digest !== null) throw new CliError('cannot push a digest reference');
     const allTags = flags.bool('all-tags');
     if (allTags && reference.tag !== null) throw new CliError("tag can't be used with --all-tags/-a");
     if (flags.string('platform') !== '') throw new CliError('push --platform is not supported by berth: berth stores one platform per image');

@@ -1,6 +1,7 @@
 // The options of berth run and berth create, with docker's names, short
 // letters and value checks. Values are checked as they are parsed so a bad
 // value fails with pflag's "invalid argument" message and exit code 125.
+import { isIPv4 } from 'node:net';
 import type { FlagSpec } from '../flags';
 import { parseRamBytes } from '../format/units';
 import { parseMount } from './mount-options';
@@ -10,6 +11,10 @@ const ATTACHABLE_STREAMS = new Set(['stdin', 'stdout', 'stderr']);
 
 function checkAttach(value: string): void {
   if (!ATTACHABLE_STREAMS.has(value.toLowerCase())) throw new Error('valid streams are STDIN, STDOUT and STDERR');
+}
+
+function checkIpv4(value: string): void {
+  if (!isIPv4(value)) throw new Error(`invalid IPv4 address: ${value}`);
 }
 
 function checkBytes(value: string): void {
@@ -57,6 +62,9 @@ export const CONTAINER_CONFIG_FLAGS: FlagSpec[] = [
   { name: 'name', kind: 'string', description: 'Container name' },
   { name: 'network', kind: 'string', valueName: 'network', description: 'Network mode: "bridge", "host", "none" or a network name' },
   { name: 'net', kind: 'string', valueName: 'network', description: 'Same as --network', hidden: true },
+  { name: 'network-alias', kind: 'list', description: 'Add a network-scoped alias, resolvable by other containers on a user-defined network' },
+  { name: 'net-alias', kind: 'list', description: 'Same as --network-alias', hidden: true },
+  { name: 'ip', kind: 'string', valueName: 'address', description: 'IPv4 address for the container, on a network created with --subnet', check: checkIpv4 },
   { name: 'oom-kill-disable', kind: 'bool', description: 'Disable the OOM killer for the container' },
   { name: 'oom-score-adj', kind: 'int', description: 'OOM score adjustment, from -1000 to 1000' },
   { name: 'pid', kind: 'string', description: 'PID namespace: "host" to share the host\'s' },

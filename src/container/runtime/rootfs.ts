@@ -41,12 +41,17 @@ export async function mountOverlay(lower: LowerLayers, paths: OverlayPaths): Pro
 
   let lowerDirs = lower.lowerDirs;
   let cwd: string | null = lower.cwd;
+  const overlayData = (dirs: string[]) => `lowerdir=${dirs.join(':')},upperdir=${paths.upperDir},workdir=${paths.workDir}`;
   if (lowerDirs.length === 0) {
     await fs.mkdir(paths.emptyDir, { recursive: true, mode: 0o755 });
     lowerDirs = [paths.emptyDir];
     cwd = null;
+  } else if (Buffer.byteLength(overlayData(lower.absoluteLowerDirs)) <= MAX_MOUNT_DATA) {
+    // Absolute paths need no working directory, so the mount runs in this process instead of a forked child.
+    lowerDirs = lower.absoluteLowerDirs;
+    cwd = null;
   }
-  const data = `lowerdir=${lowerDirs.join(':')},upperdir=${paths.upperDir},workdir=${paths.workDir}`;
+  const data = overlayData(lowerDirs);
   if (Buffer.byteLength(data) > MAX_MOUNT_DATA) {
     throw new Error(`mount overlay at ${paths.target}: the mount options are ${Buffer.byteLength(data)} bytes, over the limit of ${MAX_MOUNT_DATA} (one page), because the image has too many layers (${lowerDirs.length})`);
   }

@@ -11,7 +11,7 @@ import type { ContentStore } from '../content-store';
 import { DEFAULT_DOMAIN, familiarName, formatReference, parseReference, repositoryName, type ImageReference } from '../reference';
 import { EndpointUnreachableError, RegistryClient, RegistryError } from './client';
 import { resolveEndpoints, type RegistryEndpoint } from './endpoints';
-import { parseManifest, type Descriptor, type ImageManifest } from './manifest';
+import { MEDIA_TYPES, parseManifest, type Descriptor, type ImageManifest } from './manifest';
 import type { RegistrySettings } from '../../common/config';
 import type { RegistryCredentials } from './auth';
 import type { ProgressMessage } from './pull';
@@ -83,7 +83,8 @@ async function pushTag(
 ): Promise<void> {
   const tag = parseReference(image.reference).tag!;
   if (image.manifestDigest === null || !store.content.has(image.manifestDigest)) {
-    // Images stored before layer blobs were kept for every image have no manifest; a tar rebuilt from unpacked files rarely hashes to the original diff ID.
+    // Images stored before berthd kept layer blobs for every image have no manifest.
+    // A tar rebuilt from the unpacked files rarely hashes to the original diff ID, so none is rebuilt.
     throw new NotImplementedError(`push ${formatReference({ ...repository, tag })}: the image has no stored layer blobs, because it was stored by an older berthd; load, import or pull it again`);
   }
   const manifestContent = await store.content.read(image.manifestDigest);
@@ -106,7 +107,8 @@ async function pushTag(
 
     const response = await client.request('PUT', client.repositoryUrl(`manifests/${tag}`), {
       expect: [201],
-      headers: { 'Content-Type': (manifest as ImageManifest).mediaType, 'Content-Length': String(manifestContent.length) },
+      // The OCI spec makes mediaType optional in a manifest (OCI layout tars often omit it), but registries need the Content-Type.
+      headers: { 'Content-Type': (manifest as ImageManifest).mediaType || MEDIA_TYPES.ociManifest, 'Content-Length': String(manifestContent.length) },
       body: () => manifestContent,
     });
     response.body.resume();

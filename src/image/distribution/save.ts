@@ -99,7 +99,8 @@ async function prepareEntries(store: SaveStore, names: string[], work: string): 
 async function layerTars(store: SaveStore, image: SavableImage, work: string): Promise<Array<{ file: string; size: number }>> {
   const diffIds = image.config.rootfs.diff_ids;
   if (image.manifestDigest === null || !store.content.has(image.manifestDigest)) {
-    // Images stored before layer blobs were kept for every image have no manifest; a tar rebuilt from unpacked files rarely hashes to the original diff ID.
+    // Images stored before berthd kept layer blobs for every image have no manifest.
+    // A tar rebuilt from the unpacked files rarely hashes to the original diff ID, so none is rebuilt.
     throw new NotImplementedError(`save image ${image.id}: the image has no stored layer blobs, because it was stored by an older berthd; load, import or pull it again`);
   }
   const manifest = parseManifest(await store.content.read(image.manifestDigest), '', image.manifestDigest);

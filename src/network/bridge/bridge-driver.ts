@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { parseIPv4 } from '../cidr';
 import { subsystemLogger } from '../../common/logger';
-import { deleteLink, findLink, ip, linkAddresses, writeSysctl } from './iproute';
+import { SubprocessError } from '../../common/subprocess';
+import { deleteLink, findLink, ip, ipBatch, linkAddresses, writeSysctl } from './iproute';
 
 const log = subsystemLogger('network-bridge');
 
@@ -67,28 +68,38 @@ export interface EndpointSettings {
   defaultGateway: string | null;
 }
 
+// Creates the veth pair in two `ip -batch` processes: the host side creates
+// the pair already attached to the bridge, with the peer created directly in
+// the sandbox under its final name and MAC address, and the sandbox side sets
+// the address and routes.
 export async function createEndpoint(settings: EndpointSettings): Promise<void> {
-  // The container end gets a temporary unique name first, because eth0 may already exist on the host.
-  const peer = `vp${randomBytes(6).toString('hex')}`;
   const mtu = String(settings.mtu);
-  await ip(['link', 'add', 'name', settings.hostInterface, 'mtu', mtu, 'type', 'veth', 'peer', 'name', peer, 'mtu', mtu]);
-  try {
-    await ip(['link', 'set', 'dev', settings.hostInterface, 'master', settings.bridge]);
+  // The peer is created inside the sandbox, so its name (eth0 and so on) cannot clash with a host interface.
+  const peer = ['peer', 'name', settings.containerInterface, 'mtu', mtu, 'address', settings.macAddress, 'netns', settings.netnsPath];
+  const hostSide = [
+    ['link', 'add', 'name', settings.hostInterface, 'mtu', mtu, 'master', settings.bridge, 'up', 'type', 'veth', ...peer],
     // Hairpin mode lets a container reach its own published port through a host address:
     // the DNATed packet must leave through the same bridge port it came in on.
-    await ip(['link', 'set', 'dev', settings.hostInterface, 'type', 'bridge_slave', 'hairpin', 'on']);
-    await ip(['link', 'set', 'dev', settings.hostInterface, 'up']);
-    await ip(['link', 'set', 'dev', peer, 'netns', settings.netnsPath]);
+    ['link', 'set', 'dev', settings.hostInterface, 'type', 'bridge_slave', 'hairpin', 'on'],
+  ];
+  const sandboxSide = [
+    ['address', 'add', `${settings.ipAddress}/${settings.prefixLength}`, 'dev', settings.containerInterface],
+    ['link', 'set', 'dev', settings.containerInterface, 'up'],
+    ['link', 'set', 'dev', 'lo', 'up'],
+  ];
+  if (settings.defaultGateway) {
+    sandboxSide.push(['route', 'replace', 'default', 'via', settings.defaultGateway, 'dev', settings.containerInterface]);
+  }
 
-    const inside = settings.netnsPath;
-    await ip(['link', 'set', 'dev', peer, 'name', settings.containerInterface, 'address', settings.macAddress], inside);
-    await ip(['address', 'add', `${settings.ipAddress}/${settings.prefixLength}`, 'dev', settings.containerInterface], inside);
-    await ip(['link', 'set', 'dev', settings.containerInterface, 'up'], inside);
-    await ip(['link', 'set', 'dev', 'lo', 'up'], inside);
-    if (settings.defaultGateway) {
-      await ip(['route', 'replace', 'default', 'via', settings.defaultGateway, 'dev', settings.containerInterface], inside);
-    }
+  try {
+    await ipBatch(hostSide);
+    await ipBatch(sandboxSide, settings.netnsPath);
   } catch (error) {
+    // ip reports the failing batch line. When the first line (link add) failed, the
+    // pair does not exist, and a link of that name, if any, belongs to someone else.
+    if (error instanceof SubprocessError && error.args.includes('-batch') && !error.args.some((arg) => arg.startsWith('--net=')) && /Command failed -:1\b/.test(error.stderr)) {
+      throw error;
+    }
     // Deleting the host end removes its peer too, wherever the peer now lives.
     await deleteLink(settings.hostInterface).catch((cleanupError: unknown) => {
       log.error({ err: cleanupError, interface: settings.hostInterface }, 'delete veth after a failed endpoint setup');

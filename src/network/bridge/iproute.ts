@@ -11,6 +11,23 @@ export async function ip(args: readonly string[], netnsPath?: string): Promise<s
   return result.stdout;
 }
 
+// Runs several commands in one `ip -batch -` process, which stops at the first
+// failing command. One process instead of one per command keeps container
+// start-up fast, because each spawn of ip costs a few milliseconds.
+export async function ipBatch(commands: readonly (readonly string[])[], netnsPath?: string): Promise<string> {
+  const lines = commands.map((command) => {
+    for (const arg of command) {
+      // A batch line is split on blanks, so an argument must be one non-empty word.
+      if (!/^[^\s"'\\#]+$/.test(arg)) throw new Error(`ip batch: invalid argument ${JSON.stringify(arg)} in "${command.join(' ')}"`);
+    }
+    return command.join(' ');
+  });
+  const args = ['-batch', '-'];
+  const options = { input: lines.join('\n') + '\n' };
+  const result = netnsPath ? await run('nsenter', [`--net=${netnsPath}`, 'ip', ...args], options) : await run('ip', args, options);
+  return result.stdout;
+}
+
 export async function ipJson<T>(args: readonly string[], netnsPath?: string): Promise<T> {
   const output = await ip(['-j', ...args], netnsPath);
   return (output.trim() ? JSON.parse(output) : []) as T;

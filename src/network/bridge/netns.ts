@@ -1,10 +1,10 @@
 // Persistent network namespaces bound to files: the engine creates one per
 // container before the runtime starts it, and runc joins it through the OCI
-// spec's { type: "network", path } entry. util-linux `unshare --net=FILE`
-// creates the namespace and bind-mounts it on FILE, so it outlives every process.
+// spec's { type: "network", path } entry. The native addon creates the
+// namespace, with loopback up, and bind-mounts it on FILE, as
+// `unshare --net=FILE` would, so it outlives every process.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { run } from '../../common/subprocess';
 import { hasErrorCode } from '../../common/errors';
 import { nativeSys, MNT_DETACH } from '../../sys/native';
 
@@ -12,9 +12,7 @@ export async function createNetns(file: string): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   if (await isNetnsMounted(file)) return;
   await fs.writeFile(file, '', { mode: 0o400 });
-  await run('unshare', [`--net=${file}`, 'true']);
-  // The loopback interface starts down in a new namespace; containers expect it up.
-  await run('nsenter', [`--net=${file}`, 'ip', 'link', 'set', 'dev', 'lo', 'up']);
+  nativeSys().createNetns(file);
 }
 
 // Unmounts and deletes the namespace file. The kernel frees the namespace, and
@@ -28,7 +26,16 @@ export async function removeNetns(file: string): Promise<void> {
   await fs.rm(file, { force: true });
 }
 
+// Magic number of the nsfs file system (linux/magic.h), which a bind-mounted namespace file shows.
+const NSFS_MAGIC = 0x6e736673;
+
+// Checks with statfs instead of reading /proc/self/mountinfo, which grows with every
+// container's mounts and is read on every container start.
 export async function isNetnsMounted(file: string): Promise<boolean> {
-  const mounts = await fs.readFile('/proc/self/mountinfo', 'utf8');
-  return mounts.split('\n').some((line) => line.split(' ')[4] === file);
+  try {
+    return (await fs.statfs(file)).type === NSFS_MAGIC;
+  } catch (error) {
+    if (hasErrorCode(error, 'ENOENT')) return false;
+    throw error;
+  }
 }

@@ -23,9 +23,19 @@ export class ResolverSupervisor {
     this.pidFile = path.join(directory, 'resolver.pid');
   }
 
+  // The records of the last successful writeRecords(), serialized, or null before the first.
+  private written: string | null = null;
+
+  // Writes the records file and tells a running resolver to reread it. Records equal to
+  // the last written ones are skipped, because most container starts (those on the
+  // default bridge) change no name, and the atomic write costs two fsync calls.
   async writeRecords(records: ResolverRecords): Promise<void> {
+    const serialized = JSON.stringify(records);
+    if (serialized === this.written) return;
+
     await fs.mkdir(this.directory, { recursive: true, mode: 0o700 });
     await writeJsonAtomic(this.recordsFile, records, 0o644);
+    this.written = serialized;
     const pid = await this.runningPid();
     // A resolver that is still starting has no SIGHUP handler yet and would die of the signal.
     // It reads the records by itself once it runs, and every second after that.
