@@ -2,8 +2,8 @@
  * Linux system calls that Node.js does not expose and that the engine needs
  * on hot paths: mount and umount for container root filesystems, mknod for
  * overlayfs whiteouts, extended attributes for opaque directories and file
- * capabilities, SOCK_SEQPACKET connections to conmon's attach sockets, and
- * persistent network namespaces for container sandboxes.
+ * capabilities, and SOCK_SEQPACKET connections to conmon's attach sockets.
+ * createNetns makes the persistent network namespace of a container sandbox.
  *
  * Every function throws a JavaScript Error whose `code` is the errno name
  * (for example "ENOENT") and whose message names the call and the path.

@@ -18,6 +18,7 @@ import { Router } from './router';
 import { registerContainerStreamRoutes } from './routes/container-streams';
 import { registerContainerRoutes } from './routes/containers';
 import { registerExecRoutes } from './routes/exec';
+import { registerFilesystemRoutes } from './routes/filesystem';
 import { registerImageRoutes } from './routes/images';
 import { registerNetworkRoutes } from './routes/networks';
 import { registerSystemRoutes } from './routes/system';
@@ -47,6 +48,7 @@ export function buildRouter(): Router {
   registerExecRoutes(router);
   registerNetworkRoutes(router);
   registerImageRoutes(router);
+  registerFilesystemRoutes(router);
   registerVolumeRoutes(router);
   return router;
 }

@@ -86,6 +86,9 @@ export function checkArguments(command: Command, commandPath: string, count: num
     problem = 'accepts no arguments';
   } else if (min !== undefined && max !== undefined && min === max && count !== min) {
     problem = `requires ${min} ${plural(min)}`;
+  } else if (min !== undefined && max !== undefined && (count < min || count > max)) {
+    problem = `requires at least ${min} and at most ${max} ${plural(max)}`;
+    verb = 'See';
   } else if (min !== undefined && count < min) {
     problem = `requires at least ${min} ${plural(min)}`;
     verb = 'See';

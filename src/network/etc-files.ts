@@ -107,8 +107,9 @@ export function resolvConf(options: ResolvConfOptions): string {
   if (options.mode === 'user') {
     if (!options.resolverAddress) throw new InvalidArgumentError('build resolv.conf: a user network needs the embedded resolver address');
     nameservers = [options.resolverAddress];
-    // Docker sets ndots:0 with its embedded resolver so that single names go to it unchanged.
-    resolverOptions = ['ndots:0', ...resolverOptions.filter((option) => !option.startsWith('ndots:'))];
+    // Docker adds ndots:0 for its embedded resolver, so that single names go to it unchanged,
+    // unless the user set ndots with --dns-option.
+    if (!resolverOptions.some((option) => option.startsWith('ndots:'))) resolverOptions = ['ndots:0', ...resolverOptions];
   } else if (options.dns?.length) {
     nameservers = [...options.dns];
   } else if (options.mode === 'host') {

@@ -10,7 +10,6 @@ import { readJsonBody } from '../body';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Router } from '../router';
-import { registerFilesystemRoutes } from './filesystem';
 import { versionBelow } from '../version';
 import { familiarReference, imageInspectShape, imageSummaryShape } from '../shapes/image';
 import { errorMessage as errorLine, statusMessage, streamMessage } from '../streams/json-messages';
@@ -175,7 +174,6 @@ async function removeImage(request: ApiRequest, reply: Reply, services: ApiServi
 
 export function registerImageRoutes(router: Router): void {
   // The container filesystem routes are registered here because commit and prune create and remove images.
-  registerFilesystemRoutes(router);
   router.add('GET', '/images/json', listImages);
   router.add('POST', '/images/load', loadImages);
   router.add('POST', '/images/create', createImage);

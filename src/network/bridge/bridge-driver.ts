@@ -68,10 +68,10 @@ export interface EndpointSettings {
   defaultGateway: string | null;
 }
 
-// Creates the veth pair in two `ip -batch` processes: the host side creates
-// the pair already attached to the bridge, with the peer created directly in
-// the sandbox under its final name and MAC address, and the sandbox side sets
-// the address and routes.
+// Creates the veth pair in two `ip -batch` processes. The host-side batch creates
+// the pair already attached to the bridge and up, with the peer made directly in
+// the sandbox under its final name and MAC address. The sandbox-side batch sets
+// the address and the default route.
 export async function createEndpoint(settings: EndpointSettings): Promise<void> {
   const mtu = String(settings.mtu);
   // The peer is created inside the sandbox, so its name (eth0 and so on) cannot clash with a host interface.
@@ -95,17 +95,20 @@ export async function createEndpoint(settings: EndpointSettings): Promise<void> 
     await ipBatch(hostSide);
     await ipBatch(sandboxSide, settings.netnsPath);
   } catch (error) {
-    // ip reports the failing batch line. When the first line (link add) failed, the
-    // pair does not exist, and a link of that name, if any, belongs to someone else.
-    if (error instanceof SubprocessError && error.args.includes('-batch') && !error.args.some((arg) => arg.startsWith('--net=')) && /Command failed -:1\b/.test(error.stderr)) {
-      throw error;
-    }
+    if (isLinkAddFailure(error)) throw error;
     // Deleting the host end removes its peer too, wherever the peer now lives.
     await deleteLink(settings.hostInterface).catch((cleanupError: unknown) => {
       log.error({ err: cleanupError, interface: settings.hostInterface }, 'delete veth after a failed endpoint setup');
     });
     throw error;
   }
+}
+
+// ip reports the failing batch line. When the host batch failed at its first line
+// (link add), the pair does not exist, and a link of that name belongs to someone else.
+function isLinkAddFailure(error: unknown): boolean {
+  if (!(error instanceof SubprocessError) || error.command !== 'ip') return false;
+  return /Command failed -:1\b/.test(error.stderr);
 }
 
 export async function setDefaultRoute(netnsPath: string, gateway: string, containerInterface: string): Promise<void> {
