@@ -167,7 +167,12 @@ export async function loadArchive(socketPath: string, archive: string): Promise<
 
 // Removes what an instance created on the host, whatever state a failed test left it in.
 export async function removeInstance(instance: string, root: string): Promise<void> {
-  const runRoot = path.join(root, 'run');
+  await removeInstanceObjects(instance, path.join(root, 'data'), path.join(root, 'run'));
+  await fsp.rm(root, { recursive: true, force: true });
+}
+
+// Removes the containers, monitors, networking, mounts, cgroups and directories of an instance.
+export async function removeInstanceObjects(instance: string, dataRoot: string, runRoot: string): Promise<void> {
   for (const runtimeRoot of [path.join(runRoot, 'runc'), path.join(runRoot, 'crun')]) {
     if (!fs.existsSync(runtimeRoot)) continue;
     const ids = fs.readdirSync(runtimeRoot).filter((name) => /^[0-9a-f]{64}$/.test(name));
@@ -176,25 +181,26 @@ export async function removeInstance(instance: string, root: string): Promise<vo
       await runQuiet('runc', ['--root', runtimeRoot, 'delete', '--force', id]);
     }
   }
-  await killConmons(root);
-  await removeNetworking(instance, root);
+  await killConmons(runRoot);
+  await removeNetworking(instance, dataRoot, runRoot);
 
   const mounts = fs
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((line) => line.split(' ')[4])
-    .filter((mountPoint): mountPoint is string => Boolean(mountPoint) && mountPoint.startsWith(root + '/'))
+    .filter((mountPoint): mountPoint is string => Boolean(mountPoint) && (mountPoint.startsWith(runRoot + '/') || mountPoint.startsWith(dataRoot + '/')))
     .sort((a, b) => b.length - a.length);
   for (const mountPoint of mounts) await runQuiet('umount', ['-l', mountPoint]);
 
   for (const controller of fs.existsSync('/sys/fs/cgroup') ? fs.readdirSync('/sys/fs/cgroup') : []) {
     removeCgroupTree(path.join('/sys/fs/cgroup', controller, instance));
   }
-  await fsp.rm(root, { recursive: true, force: true });
+  await fsp.rm(runRoot, { recursive: true, force: true });
+  await fsp.rm(dataRoot, { recursive: true, force: true });
 }
 
-// conmon processes started for this instance carry the root in their command line.
-async function killConmons(root: string): Promise<void> {
+// conmon processes started for this instance carry its run root in their command line.
+async function killConmons(runRoot: string): Promise<void> {
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let cmdline = '';
@@ -203,7 +209,7 @@ async function killConmons(root: string): Promise<void> {
     } catch {
       continue;
     }
-    if (cmdline.startsWith('/usr/bin/conmon\0') && cmdline.includes(root)) {
+    if (cmdline.startsWith('/usr/bin/conmon\0') && cmdline.includes(runRoot + '/')) {
       try {
         process.kill(Number(entry), 'SIGKILL');
       } catch {
@@ -214,10 +220,10 @@ async function killConmons(root: string): Promise<void> {
 }
 
 // Removes the instance's bridges, veths, namespaces, firewall chains and resolver process.
-async function removeNetworking(instance: string, root: string): Promise<void> {
-  const stateRoot = path.join(root, 'data', 'network');
+async function removeNetworking(instance: string, dataRoot: string, runRoot: string): Promise<void> {
+  const stateRoot = path.join(dataRoot, 'network');
   if (!fs.existsSync(stateRoot)) return;
-  const service = new NetworkService({ instance, stateRoot, runRoot: path.join(root, 'run', 'network'), dnsUpstreams: [] });
+  const service = new NetworkService({ instance, stateRoot, runRoot: path.join(runRoot, 'network'), dnsUpstreams: [] });
   try {
     await service.init();
     await service.teardown();

@@ -67,9 +67,8 @@ test('native netns has loopback up', async () => {
 test('ipBatch rejects blank arguments', async () => {
   await assert.rejects(ipBatch([['link', 'set', 'dev', 'lo one', 'up']]), /invalid argument "lo one"/);
   await assert.rejects(ipBatch([['link', 'show', 'dev', '']]), /invalid argument ""/);
-  const output = await ipBatch([['link', 'show', 'dev', 'lo'], ['-4', 'address', 'show', 'dev', 'lo']]);
-  assert.match(output, /lo: <LOOPBACK/);
-  assert.match(output, /inet 127\.0\.0\.1\/8/);
+  const output = await ipBatch([['link', 'show', 'dev', 'lo'], ['link', 'show', 'dev', 'lo']]);
+  assert.equal(output.match(/^1: lo: <LOOPBACK/gm)?.length, 2);
 });
 
 test('createEndpoint configures both ends', async () => {
@@ -123,8 +122,8 @@ test('createEndpoint keeps foreign link', async () => {
   const taken = uniqueName('nd');
   const address = `${prefix}.252`;
   await createNetns(file);
-  await run('ip', ['link', 'add', 'name', taken, 'type', 'dummy']);
   try {
+    await run('ip', ['link', 'add', 'name', taken, 'type', 'bridge']);
     assert.ok(await findLink(taken));
     const settings = { bridge, netnsPath: file, hostInterface: taken, containerInterface: 'eth0', ipAddress: address, prefixLength: 24, macAddress: macFromAddress(address), mtu: 1500, defaultGateway: null };
     await assert.rejects(createEndpoint(settings), /File exists/);
@@ -180,14 +179,15 @@ test('resolver records skip same content', async () => {
   const directory = path.join(networking.root, 'resolver-probe');
   const supervisor = new ResolverSupervisor(directory);
   const file = path.join(directory, 'records.json');
-  const records = { upstreams: ['127.0.0.1'], listeners: [{ address: '10.199.251.1', subnet: '10.199.251.0/24', names: { web: ['10.199.251.2'] } }] };
+  const names: Record<string, string[]> = { web: ['10.199.251.2'] };
+  const records = { upstreams: ['127.0.0.1'], listeners: [{ address: '10.199.251.1', subnet: '10.199.251.0/24', names }] };
 
   await supervisor.writeRecords(records);
   const first = await fs.stat(file);
   await supervisor.writeRecords(structuredClone(records));
   assert.equal((await fs.stat(file)).ino, first.ino);
 
-  records.listeners[0].names.db = ['10.199.251.3'];
+  names.db = ['10.199.251.3'];
   await supervisor.writeRecords(records);
   assert.notEqual((await fs.stat(file)).ino, first.ino);
   assert.deepEqual(JSON.parse(await fs.readFile(file, 'utf8')).listeners[0].names.db, ['10.199.251.3']);
