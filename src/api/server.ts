@@ -17,6 +17,7 @@ import { HttpReply, SocketReply, commonHeaders, hijackedSockets } from './reply'
 import { Router } from './router';
 import { registerContainerStreamRoutes } from './routes/container-streams';
 import { registerContainerRoutes } from './routes/containers';
+import { registerEventRoutes } from './routes/events';
 import { registerExecRoutes } from './routes/exec';
 import { registerFilesystemRoutes } from './routes/filesystem';
 import { registerImageRoutes } from './routes/images';
@@ -50,6 +51,7 @@ export function buildRouter(): Router {
   registerImageRoutes(router);
   registerFilesystemRoutes(router);
   registerVolumeRoutes(router);
+  registerEventRoutes(router);
   return router;
 }
 

@@ -157,6 +157,26 @@ export interface ContainerState {
   // ISO 8601 timestamps; "0001-01-01T00:00:00Z" when never set, as Docker reports.
   startedAt: string;
   finishedAt: string;
+  // Present only for containers with a health check; the engine's health monitor updates it.
+  health?: HealthState;
+}
+
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+// One health check probe; times are RFC 3339 with nanoseconds.
+export interface HealthProbeResult {
+  start: string;
+  end: string;
+  // -1 when the probe could not run or timed out.
+  exitCode: number;
+  output: string;
+}
+
+export interface HealthState {
+  status: HealthStatus;
+  failingStreak: number;
+  // The last probes, oldest first (at most 5, as dockerd keeps).
+  log: HealthProbeResult[];
 }
 
 export interface ResolvedMount {

@@ -19,16 +19,23 @@ import { ContainerNetworking } from './container-networking';
 import { ImageService } from '../image/service';
 import { parseRegistryAuth } from '../image/distribution/auth';
 import { checkLogin } from '../image/distribution/login';
-import type { ImageRecord } from '../image/types';
+import type { ImageRecord, ImageRuntimeConfig } from '../image/types';
 import { VolumeStore, directorySize } from '../volume/store';
 import type { VolumeRecord } from '../volume/types';
 import { ContainerService } from './container-service';
 import { ContainerStreams } from './container-streams';
 import { ContainerFilesystem } from './container-filesystem';
+import { ContainerArchive } from './container-archive';
+import { sampleContainerStats } from './container-stats';
+import { updateContainer } from './container-update';
 import type {
   AttachOptions,
   CommitOptions,
   ContainerChange,
+  ContainerPathStat,
+  ContainerStats,
+  ContainerUpdate,
+  PutArchiveOptions,
   PruneImagesOptions,
   PruneImagesResult,
   ContainerDetails,
@@ -48,8 +55,12 @@ import type {
   StdioSession,
   WaitCondition,
   WaitResult,
+  EngineEvent,
 } from './engine';
 import { ExecService } from './exec-service';
+import { EventLog, type EventListener } from './events';
+import { HealthMonitor } from './health';
+import { imageEventIdentity } from './image-events';
 import { recoverContainers } from './recovery';
 import { readEngineId, readOperatingSystem } from './host-info';
 
@@ -65,8 +76,11 @@ export class BerthEngine implements Engine {
   private readonly store: ContainerStore;
   private readonly streams: ContainerStreams;
   private readonly execs: ExecService;
+  readonly eventLog: EventLog;
+  private readonly health: HealthMonitor;
   private engineId = '';
   private containerFilesystem: ContainerFilesystem | null = null;
+  private containerArchive: ContainerArchive | null = null;
 
   constructor(
     private readonly config: DaemonConfig,
@@ -86,6 +100,7 @@ export class BerthEngine implements Engine {
     this.networking = new ContainerNetworking(this.networks, config, logger.child({ subsystem: 'network' }));
     this.store = new ContainerStore(paths.containers, logger.child({ subsystem: 'container' }));
     const containerLogger = logger.child({ subsystem: 'container' });
+    this.eventLog = new EventLog(logger.child({ subsystem: 'events' }));
     this.containers = new ContainerService({
       config,
       logger: containerLogger,
@@ -94,10 +109,19 @@ export class BerthEngine implements Engine {
       volumes: this.volumes,
       runtime: this.runtime,
       networking: this.networking,
+      eventLog: this.eventLog,
     });
     this.streams = new ContainerStreams(this.store, this.runtime, containerLogger);
     this.containers.attachStreams(this.streams);
-    this.execs = new ExecService(this.store, this.runtime, logger.child({ subsystem: 'exec' }));
+    this.execs = new ExecService(this.store, this.runtime, logger.child({ subsystem: 'exec' }), this.eventLog);
+    this.health = new HealthMonitor({
+      execs: this.execs,
+      imageConfig: (imageId) => this.imageRuntimeConfig(imageId),
+      save: (record) => this.containers.locks.run(record.id, () => this.store.save(record)),
+      eventLog: this.eventLog,
+      logger: logger.child({ subsystem: 'health' }),
+    });
+    this.containers.health = this.health;
   }
 
   async init(): Promise<void> {
@@ -113,6 +137,28 @@ export class BerthEngine implements Engine {
       this.containers.handleExit(id).catch((error: unknown) => this.logger.error({ container: id, err: error }, 'handling container exit failed'));
     });
     await recoverContainers(this.containers, this.store, this.runtime, this.logger.child({ subsystem: 'recovery' }));
+    // Health checks resume for containers that kept running while berthd was down.
+    for (const record of this.store.all()) {
+      if (record.state.status === 'running' || record.state.status === 'paused') this.health.startMonitor(record);
+    }
+  }
+
+  subscribeEvents(listener: EventListener): { history: EngineEvent[]; unsubscribe: () => void } {
+    return { history: this.eventLog.snapshot(), unsubscribe: this.eventLog.subscribe(listener) };
+  }
+
+  private imageRuntimeConfig(imageId: string): ImageRuntimeConfig | null {
+    try {
+      return this.images.resolve(imageId).config.config ?? null;
+    } catch {
+      // Image removed with force: only the request's health check applies.
+      return null;
+    }
+  }
+
+  private emitImageEvent(action: string, reference: string): void {
+    const { actorId, attributes } = imageEventIdentity(action, reference, (value) => this.images.resolve(value));
+    this.eventLog.emit('image', action, actorId, attributes);
   }
 
   shutdown(): void {
@@ -156,18 +202,33 @@ export class BerthEngine implements Engine {
 
   async tagImage(source: string, target: string): Promise<void> {
     await this.images.tag(source, target);
+    const image = this.images.resolve(target);
+    this.eventLog.emit('image', 'tag', image.id, { ...(image.config.config?.Labels ?? {}), name: target });
   }
 
   async removeImage(reference: string, options: { force: boolean; noPrune: boolean }): Promise<RemoveImageResult> {
-    return this.images.remove(reference, options, (imageId) => this.containers.containerUsingImage(imageId));
+    const image = this.images.resolve(reference);
+    const result = await this.images.remove(reference, options, (imageId) => this.containers.containerUsingImage(imageId));
+    const labels = image.config.config?.Labels ?? {};
+    for (const untagged of result.untagged) this.eventLog.emit('image', 'untag', image.id, { ...labels, name: untagged });
+    for (const deleted of result.deleted) {
+      if (deleted === image.id) this.eventLog.emit('image', 'delete', image.id, { ...labels, name: image.id });
+    }
+    return result;
   }
 
   async loadImages(archive: Readable, onLoaded: (message: string) => void): Promise<void> {
-    await this.images.load(archive, onLoaded);
+    await this.images.load(archive, (message) => {
+      onLoaded(message);
+      const loaded = /^Loaded image(?: ID)?: (.+)$/.exec(message.trim());
+      if (loaded) this.emitImageEvent('load', loaded[1]);
+    });
   }
 
   async importImage(archive: Readable, options: { reference: string | null; changes: string[]; message: string }): Promise<string> {
-    return this.images.importRootfs(archive, options);
+    const imageId = await this.images.importRootfs(archive, options);
+    this.eventLog.emit('image', 'import', imageId, { name: options.reference ?? imageId });
+    return imageId;
   }
 
   async pullImage(reference: string, options: { registryAuth: string | null; platform: string | null }, onProgress: (message: object) => void): Promise<void> {
@@ -181,15 +242,19 @@ export class BerthEngine implements Engine {
       },
       onProgress,
     );
+    this.emitImageEvent('pull', reference);
   }
 
   async pushImage(name: string, options: { tag: string | null; registryAuth: string | null }, onProgress: (message: object) => void): Promise<void> {
     const pushOptions = { credentials: parseRegistryAuth(options.registryAuth), registry: this.config.registry, certsDirectories: this.config.registry.certsDirectories };
     await this.images.push(name, options.tag, pushOptions, onProgress);
+    this.emitImageEvent('push', options.tag ? `${name}:${options.tag}` : name);
   }
 
-  saveImages(names: string[]): Promise<Readable> {
-    return this.images.save(names);
+  async saveImages(names: string[]): Promise<Readable> {
+    const archive = await this.images.save(names);
+    for (const name of names) this.emitImageEvent('save', name);
+    return archive;
   }
 
   // Follows dockerd: entries pair with layers in order, skipping empty_layer ones, and only the newest entry names the image.
@@ -285,6 +350,7 @@ export class BerthEngine implements Engine {
       options: request.options,
     });
     this.logger.info({ network: record.id, name: record.name }, 'network created');
+    this.eventLog.emit('network', 'create', record.id, { name: record.name, type: record.driver });
     return record;
   }
 
@@ -297,6 +363,7 @@ export class BerthEngine implements Engine {
     }
     await this.networks.remove(network.id);
     this.logger.info({ network: network.id, name: network.name }, 'network removed');
+    this.eventLog.emit('network', 'destroy', network.id, { name: network.name, type: network.driver });
   }
 
   async pruneNetworks(options: { labels: string[] }): Promise<string[]> {
@@ -306,6 +373,7 @@ export class BerthEngine implements Engine {
       if (Object.keys(network.endpoints).length > 0) continue;
       if (this.containers.list().some((record) => record.networks?.[network.id])) continue;
       await this.networks.remove(network.id);
+      this.eventLog.emit('network', 'destroy', network.id, { name: network.name, type: network.driver });
       removed.push(network.name);
     }
     return removed;
@@ -318,14 +386,18 @@ export class BerthEngine implements Engine {
       await this.networking.connect(record, network, attachment, running);
       await this.store.save(record);
     });
+    const joined = this.findNetwork(network);
+    this.eventLog.emit('network', 'connect', joined.id, { container: record.id, name: joined.name, type: joined.driver });
   }
 
   async disconnectNetwork(network: string, container: string, force: boolean): Promise<void> {
     const record = this.containers.find(container);
     await this.containers.locks.run(record.id, async () => {
       const running = record.state.status === 'running' || record.state.status === 'paused';
+      const left = this.findNetwork(network);
       await this.networking.disconnect(record, network, running, force);
       await this.store.save(record);
+      this.eventLog.emit('network', 'disconnect', left.id, { container: record.id, name: left.name, type: left.driver });
     });
   }
 
@@ -404,8 +476,10 @@ export class BerthEngine implements Engine {
     return this.streams.logs(idOrName, options, signal);
   }
 
-  attachContainer(idOrName: string, options: AttachOptions): Promise<StdioSession> {
-    return this.streams.attach(idOrName, options);
+  async attachContainer(idOrName: string, options: AttachOptions): Promise<StdioSession> {
+    const session = await this.streams.attach(idOrName, options);
+    this.eventLog.container(this.containers.find(idOrName), 'attach');
+    return session;
   }
 
   resizeContainer(idOrName: string, height: number, width: number): Promise<void> {
@@ -432,8 +506,10 @@ export class BerthEngine implements Engine {
     return this.execs.inspect(execId);
   }
 
-  createVolume(options: { name: string; driver: string; labels: Record<string, string>; driverOptions: Record<string, string> }): Promise<VolumeRecord> {
-    return this.volumes.create(options);
+  async createVolume(options: { name: string; driver: string; labels: Record<string, string>; driverOptions: Record<string, string> }): Promise<VolumeRecord> {
+    const volume = await this.volumes.create(options);
+    this.eventLog.emit('volume', 'create', volume.name, { driver: volume.driver });
+    return volume;
   }
 
   async listVolumes(): Promise<VolumeRecord[]> {
@@ -446,7 +522,9 @@ export class BerthEngine implements Engine {
 
   async removeVolume(name: string, options: { force: boolean }): Promise<void> {
     const users = this.containers.containersUsingVolume(name);
+    const driver = this.volumes.find(name)?.driver ?? 'local';
     await this.volumes.remove(name, users.map(shortId), options.force);
+    this.eventLog.emit('volume', 'destroy', name, { driver });
   }
 
   // Removes unused volumes: anonymous ones only, unless all is set (Docker's behaviour since API 1.42).
@@ -460,6 +538,7 @@ export class BerthEngine implements Engine {
       try {
         const size = await this.volumes.size(volume.name);
         await this.volumes.remove(volume.name, [], false);
+        this.eventLog.emit('volume', 'destroy', volume.name, { driver: volume.driver });
         deleted.push(volume.name);
         spaceReclaimed += size;
       } catch (error) {
@@ -483,6 +562,31 @@ export class BerthEngine implements Engine {
 
   pruneImages(options: PruneImagesOptions): Promise<PruneImagesResult> {
     return this.images.prune(options, (imageId) => this.containers.containerUsingImage(imageId));
+  }
+
+  containerStats(idOrName: string): Promise<ContainerStats> {
+    return sampleContainerStats(this.containers, this.runtime, idOrName);
+  }
+
+  updateContainer(idOrName: string, update: ContainerUpdate): Promise<{ warnings: string[] }> {
+    return updateContainer({ containers: this.containers, runtime: this.runtime, save: (record) => this.store.save(record) }, idOrName, update);
+  }
+
+  statContainerPath(idOrName: string, containerPath: string): Promise<ContainerPathStat> {
+    return this.archive().stat(idOrName, containerPath);
+  }
+
+  getContainerArchive(idOrName: string, containerPath: string): Promise<{ stat: ContainerPathStat; archive: Readable }> {
+    return this.archive().get(idOrName, containerPath);
+  }
+
+  putContainerArchive(idOrName: string, containerPath: string, archive: Readable, options: PutArchiveOptions): Promise<void> {
+    return this.archive().put(idOrName, containerPath, archive, options);
+  }
+
+  private archive(): ContainerArchive {
+    this.containerArchive ??= new ContainerArchive(this.containers, this.filesystem(), this.logger.child({ subsystem: 'archive' }));
+    return this.containerArchive;
   }
 
   // Created on first use, so the constructor stays as the other services need it.

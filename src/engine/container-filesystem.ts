@@ -47,44 +47,56 @@ export class ContainerFilesystem {
   // container, else a read-only overlay mounted for the export and unmounted when the stream ends.
   async export(idOrName: string): Promise<Readable> {
     const record = this.containers.find(idOrName);
-    const paths = this.runtime.pathsFor(record.id);
-    if (await isMountPoint(paths.rootfsDir)) return directoryTar(paths.rootfsDir, 'filesystem', this.logger);
-
-    // A container never started has no upper directory yet; the runtime would create the same one at its start.
-    await fsp.mkdir(paths.upperDir, { recursive: true, mode: 0o755 });
-    const work = await fsp.mkdtemp(path.join(this.config.runRoot, `export-${record.id.slice(0, 12)}-`));
-    const target = path.join(work, 'merged');
-    const emptyLower = path.join(work, 'empty');
-    await fsp.mkdir(target);
-    await fsp.mkdir(emptyLower);
-    const cleanup = async () => {
-      await unmountOverlay(target);
-      await fsp.rm(work, { recursive: true, force: true });
-    };
-    try {
-      const lower = this.images.lowerLayers(record.imageId);
-      // The upper directory becomes the topmost lower one: an overlay without upperdir is read-only.
-      // NOTE: a container started while the export runs writes to a directory this mount reads; overlayfs leaves that case undefined.
-      const lowerDirs = [paths.upperDir, ...(lower.lowerDirs.length > 0 ? lower.lowerDirs : [emptyLower])];
-      nativeSys().mount('overlay', target, 'overlay', MS_RDONLY, `lowerdir=${lowerDirs.join(':')}`, lower.cwd);
-    } catch (error) {
-      await cleanup();
-      // A missing image keeps its not-found status; a failed mount is an internal error.
-      if (error instanceof EngineError) throw error;
-      throw new Error(`export container ${record.id}: mount the root filesystem read-only: ${errorMessage(error)}`, { cause: error });
-    }
-
-    const stream = directoryTar(target, 'filesystem', this.logger);
-    let cleaned = false;
+    const merged = await this.mountMerged(record, false);
+    const stream = directoryTar(merged.root, 'filesystem', this.logger);
+    let released = false;
     const finish = () => {
-      if (cleaned) return;
-      cleaned = true;
-      cleanup().catch((error: unknown) => this.logger.error({ container: record.id, path: work, err: error }, 'remove the mount of a container export failed'));
+      if (released) return;
+      released = true;
+      merged.release().catch((error: unknown) => this.logger.error({ container: record.id, path: merged.root, err: error }, 'remove the mount of a container export failed'));
     };
     stream.on('close', finish);
     stream.on('end', finish);
     stream.on('error', finish);
     return stream;
+  }
+
+  // Returns the container's merged root: the mounted root of a running container, else an overlay
+  // mounted in a temporary directory until release(). A writable mount uses the container's own
+  // upper and work directories, so the caller must hold the container's lock to keep it from starting meanwhile.
+  async mountMerged(record: ContainerRecord, writable: boolean): Promise<{ root: string; release(): Promise<void> }> {
+    const paths = this.runtime.pathsFor(record.id);
+    if (await isMountPoint(paths.rootfsDir)) return { root: paths.rootfsDir, release: async () => undefined };
+
+    // A container never started has no upper directory yet; the runtime would create the same one at its start.
+    await fsp.mkdir(paths.upperDir, { recursive: true, mode: 0o755 });
+    if (writable) await fsp.mkdir(paths.workDir, { recursive: true, mode: 0o700 });
+    const work = await fsp.mkdtemp(path.join(this.config.runRoot, `rootfs-${record.id.slice(0, 12)}-`));
+    const target = path.join(work, 'merged');
+    const emptyLower = path.join(work, 'empty');
+    await fsp.mkdir(target);
+    await fsp.mkdir(emptyLower);
+    const release = async () => {
+      await unmountOverlay(target);
+      await fsp.rm(work, { recursive: true, force: true });
+    };
+    try {
+      const lower = this.images.lowerLayers(record.imageId);
+      const imageLowerDirs = lower.lowerDirs.length > 0 ? lower.lowerDirs : [emptyLower];
+      if (writable) {
+        nativeSys().mount('overlay', target, 'overlay', 0, `lowerdir=${imageLowerDirs.join(':')},upperdir=${paths.upperDir},workdir=${paths.workDir}`, lower.cwd);
+      } else {
+        // The upper directory becomes the topmost lower one: an overlay without upperdir is read-only.
+        // NOTE: a container started while the mount exists writes to a directory this mount reads; overlayfs leaves that case undefined.
+        nativeSys().mount('overlay', target, 'overlay', MS_RDONLY, `lowerdir=${[paths.upperDir, ...imageLowerDirs].join(':')}`, lower.cwd);
+      }
+    } catch (error) {
+      await release();
+      // A missing image keeps its not-found status; a failed mount is an internal error.
+      if (error instanceof EngineError) throw error;
+      throw new Error(`container ${record.id}: mount the root filesystem${writable ? '' : ' read-only'}: ${errorMessage(error)}`, { cause: error });
+    }
+    return { root: target, release };
   }
 
   // Commits the container's writable layer as a new image; pauses a running container meanwhile when options.pause is set.

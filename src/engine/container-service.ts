@@ -22,8 +22,10 @@ import { copyImageContentIntoVolumes, resolveMounts } from './container-mounts';
 import { normalizeNetworkMode, type ContainerNetworking } from './container-networking';
 import type { ContainerStreams } from './container-streams';
 import type { WaitCondition, WaitResult } from './engine';
+import type { EventLog } from './events';
+import type { HealthMonitor } from './health';
 import { RestartBackoff, shouldRestart } from './restart-policy';
-import { normalizeSignal } from './signals';
+import { normalizeSignal, signalNumber } from './signals';
 
 // How long stop and remove -f wait for the exit after SIGKILL before giving up.
 const KILL_GRACE_MS = 15_000;
@@ -36,6 +38,7 @@ export interface ContainerServiceDependencies {
   volumes: VolumeStore;
   runtime: ContainerRuntime;
   networking: ContainerNetworking;
+  eventLog: EventLog;
 }
 
 export class ContainerService {
@@ -57,6 +60,9 @@ export class ContainerService {
   private readonly volumes: VolumeStore;
   private readonly runtime: ContainerRuntime;
   private readonly networking: ContainerNetworking;
+  readonly eventLog: EventLog;
+  // Set by the engine once the exec service exists; health checks run as exec sessions.
+  health: HealthMonitor | null = null;
 
   constructor(dependencies: ContainerServiceDependencies) {
     this.config = dependencies.config;
@@ -66,6 +72,7 @@ export class ContainerService {
     this.volumes = dependencies.volumes;
     this.runtime = dependencies.runtime;
     this.networking = dependencies.networking;
+    this.eventLog = dependencies.eventLog;
     this.events.setMaxListeners(0);
   }
 
@@ -99,6 +106,7 @@ export class ContainerService {
 
     const warnings: string[] = [];
     this.logger.info({ container: id, name, image: image.id }, 'container created');
+    this.eventLog.container(record, 'create');
     return { id, warnings };
   }
 
@@ -153,6 +161,10 @@ export class ContainerService {
       record.hasBeenStarted = true;
       await this.store.save(record);
       this.logger.info({ container: record.id, pid }, 'container started');
+      this.eventLog.networkEndpoints(record, 'connect');
+      this.eventLog.volumeMounts(record, 'mount');
+      this.eventLog.container(record, 'start');
+      this.health?.startMonitor(record);
     } catch (error) {
       await this.failStartLocked(record, error);
       throw startError(record, error);
@@ -179,6 +191,7 @@ export class ContainerService {
     };
     await this.store.save(record);
     this.streams.finishPending(record.id);
+    this.eventLog.container(record, 'die', { exitCode: String(record.state.exitCode) });
     this.events.emit(`exit:${record.id}`, { statusCode: record.state.exitCode, error: message } satisfies WaitResult);
     if (record.spec.autoRemove) await this.removeLocked(record, true);
   }
@@ -204,20 +217,25 @@ export class ContainerService {
       await this.store.save(record);
       this.logger.info({ container: record.id, signal, timeoutSeconds }, 'stopping container');
       await this.runtime.kill(record.id, signal);
+      this.eventLog.container(record, 'kill', { signal: String(signalNumber(signal)) });
       if (record.state.status === 'paused') await this.runtime.resume(record.id);
     });
 
     if (timeoutSeconds < 0) {
       await exited;
+      this.eventLog.container(record, 'stop');
       return;
     }
     const graceful = await withTimeout(exited, timeoutSeconds * 1000);
-    if (graceful) return;
-    this.logger.info({ container: record.id, timeoutSeconds }, 'container did not stop in time, sending SIGKILL');
-    await this.runtime.kill(record.id, 'SIGKILL');
-    if (!(await withTimeout(exited, KILL_GRACE_MS))) {
-      throw new EngineError('internal', `stop container ${record.id}: no exit after SIGKILL within ${KILL_GRACE_MS / 1000} s`);
+    if (!graceful) {
+      this.logger.info({ container: record.id, timeoutSeconds }, 'container did not stop in time, sending SIGKILL');
+      await this.runtime.kill(record.id, 'SIGKILL');
+      this.eventLog.container(record, 'kill', { signal: String(signalNumber('SIGKILL')) });
+      if (!(await withTimeout(exited, KILL_GRACE_MS))) {
+        throw new EngineError('internal', `stop container ${record.id}: no exit after SIGKILL within ${KILL_GRACE_MS / 1000} s`);
+      }
     }
+    this.eventLog.container(record, 'stop');
   }
 
   async restart(idOrName: string, options: { signal: string | null; timeout: number | null }): Promise<void> {
@@ -232,6 +250,7 @@ export class ContainerService {
       record.manuallyStopped = false;
       if (record.state.status !== 'running') await this.startLocked(record);
     });
+    this.eventLog.container(record, 'restart');
   }
 
   async kill(idOrName: string, signalName: string): Promise<void> {
@@ -246,6 +265,7 @@ export class ContainerService {
       await this.store.save(record);
       this.logger.info({ container: record.id, signal }, 'killing container');
       await this.runtime.kill(record.id, signal);
+      this.eventLog.container(record, 'kill', { signal: String(signalNumber(signal)) });
     });
   }
 
@@ -258,6 +278,7 @@ export class ContainerService {
       record.state = { ...record.state, status: 'paused' };
       await this.store.save(record);
       this.logger.info({ container: record.id }, 'container paused');
+      this.eventLog.container(record, 'pause');
     });
   }
 
@@ -269,6 +290,7 @@ export class ContainerService {
       record.state = { ...record.state, status: 'running' };
       await this.store.save(record);
       this.logger.info({ container: record.id }, 'container unpaused');
+      this.eventLog.container(record, 'unpause');
     });
   }
 
@@ -322,6 +344,7 @@ export class ContainerService {
       }
     }
     this.logger.info({ container: record.id }, 'container removed');
+    this.eventLog.container(record, 'destroy');
     this.events.emit(`removed:${record.id}`, { statusCode: record.state.exitCode, error: null } satisfies WaitResult);
   }
 
@@ -336,7 +359,9 @@ export class ContainerService {
       throw new InvalidArgumentError(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     }
     if (name === record.name) throw new InvalidArgumentError('Renaming a container with the same name as its current name');
+    const oldName = record.name;
     await this.locks.run(record.id, () => this.store.rename(record, name));
+    this.eventLog.container(record, 'rename', { oldName: `/${oldName}` });
   }
 
   async wait(idOrName: string, condition: WaitCondition, abort?: AbortSignal): Promise<WaitResult> {
@@ -396,6 +421,8 @@ export class ContainerService {
     const removeNext = !restart && record.spec.autoRemove;
     if (!removeNext) await this.store.save(record);
     this.logger.info({ container: record.id, exitCode, oomKilled, restart }, 'container exited');
+    this.health?.stopMonitor(record.id);
+    this.emitExitEvents(record, exitCode, oomKilled, finishedAt);
     this.events.emit(`exit:${record.id}`, { statusCode: exitCode, error: null } satisfies WaitResult);
 
     if (restart) {
@@ -404,6 +431,15 @@ export class ContainerService {
     } else if (removeNext) {
       await this.removeLocked(record, true);
     }
+  }
+
+  private emitExitEvents(record: ContainerRecord, exitCode: number, oomKilled: boolean, finishedAt: string): void {
+    if (oomKilled) this.eventLog.container(record, 'oom');
+    const runMs = Date.parse(finishedAt) - Date.parse(record.state.startedAt);
+    const execDuration = Number.isFinite(runMs) ? String(Math.max(0, Math.floor(runMs / 1000))) : '0';
+    this.eventLog.container(record, 'die', { exitCode: String(exitCode), execDuration });
+    this.eventLog.networkEndpoints(record, 'disconnect');
+    this.eventLog.volumeMounts(record, 'unmount');
   }
 
   // tearDown logs its own failures and never rejects.
@@ -443,6 +479,7 @@ export class ContainerService {
   }
 
   shutdown(): void {
+    this.health?.stopAll();
     for (const timer of this.restartTimers.values()) clearTimeout(timer);
     this.restartTimers.clear();
   }

@@ -2,10 +2,14 @@
 // in the engine's own types (ContainerSpec, ContainerRecord, ImageRecord);
 // the API layer translates Docker's JSON shapes to and from them.
 import type { Readable } from 'node:stream';
-import type { ContainerRecord, ContainerSpec, NetworkAttachment } from '../container/types';
+import type { ContainerRecord, ContainerSpec, NetworkAttachment, RestartPolicy } from '../container/types';
 import type { ImageRecord, ImageRuntimeConfig } from '../image/types';
 import type { VolumeRecord } from '../volume/types';
 import type { EndpointRecord, NetworkRecord, PortBinding } from '../network/types';
+import type { EngineEvent } from './events';
+
+export type { EngineEvent, EventType } from './events';
+import type { CgroupSample } from '../container/runtime/stats';
 
 export type OutputStreamName = 'stdout' | 'stderr';
 
@@ -226,6 +230,47 @@ export interface PruneImagesResult {
   spaceReclaimed: number;
 }
 
+// One stats sample in Docker's JSON field names, without precpu_stats and preread, which the API layer adds.
+export type ContainerStats = CgroupSample & {
+  // RFC 3339 time of the sample; Docker's zero time when the container is not running.
+  read: string;
+  // The container's name with its leading "/".
+  name: string;
+  id: string;
+  running: boolean;
+};
+
+// Fields of POST /containers/{id}/update; null leaves a value unchanged.
+export interface ContainerUpdate {
+  memory: number | null;
+  memorySwap: number | null;
+  nanoCpus: number | null;
+  cpuShares: number | null;
+  cpuQuota: number | null;
+  cpuPeriod: number | null;
+  pidsLimit: number | null;
+  restartPolicy: RestartPolicy | null;
+}
+
+// What `docker cp` learns about a path (X-Docker-Container-Path-Stat).
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  // Go's os.FileMode bits: permissions plus type bits such as 1<<31 for a directory.
+  mode: number;
+  // RFC 3339.
+  mtime: string;
+  // The target a symlink resolves to inside the container, or "".
+  linkTarget: string;
+}
+
+export interface PutArchiveOptions {
+  // Reject replacing a directory with a non-directory and the reverse.
+  noOverwriteDirNonDir: boolean;
+  // Keep the tar's owners; without it files belong to the container's user (root here).
+  copyUIDGID: boolean;
+}
+
 export interface Engine {
   info(): Promise<EngineInfo>;
 
@@ -299,6 +344,20 @@ export interface Engine {
   exportContainer(idOrName: string): Promise<Readable>;
   // Creates an image from the container's changes (`docker commit`); returns its ID.
   commitContainer(idOrName: string, options: CommitOptions): Promise<string>;
+  // Returns one resource-usage sample; a container that is not running gives zeros.
+  containerStats(idOrName: string): Promise<ContainerStats>;
+  // Changes resource limits (through the runtime when running) and the restart policy; returns warnings.
+  updateContainer(idOrName: string, update: ContainerUpdate): Promise<{ warnings: string[] }>;
+  // Describes a path inside the container, following symlinks only in its parent directories.
+  statContainerPath(idOrName: string, containerPath: string): Promise<ContainerPathStat>;
+  // Returns a tar of the path, as `docker cp` from a container reads it.
+  getContainerArchive(idOrName: string, containerPath: string): Promise<{ stat: ContainerPathStat; archive: Readable }>;
+  // Extracts a tar into the directory at containerPath.
+  putContainerArchive(idOrName: string, containerPath: string, archive: Readable, options: PutArchiveOptions): Promise<void>;
   // Removes images no container uses: untagged ones, or all with danglingOnly false.
   pruneImages(options: PruneImagesOptions): Promise<PruneImagesResult>;
+
+  // Returns the stored event history and subscribes to later events in one step, so that no event is
+  // missed or delivered twice between the two. The caller must call unsubscribe when done.
+  subscribeEvents(listener: (event: EngineEvent) => void): { history: EngineEvent[]; unsubscribe: () => void };
 }

@@ -54,6 +54,23 @@ export class EventLog {
     this.emit('container', action, record.id, { ...record.spec.labels, image: record.spec.image, name: record.name, ...extra });
   }
 
+  // Emits volume mount or unmount events for the container's named and anonymous volumes, as dockerd does at start and exit.
+  volumeMounts(record: ContainerRecord, action: 'mount' | 'unmount'): void {
+    for (const mount of record.mounts) {
+      if (mount.type !== 'volume') continue;
+      const attributes: Record<string, string> = { container: record.id, driver: mount.driver || 'local' };
+      if (action === 'mount') Object.assign(attributes, { destination: mount.destination, 'read/write': String(mount.rw), propagation: mount.propagation });
+      this.emit('volume', action, mount.name, attributes);
+    }
+  }
+
+  // Emits network connect or disconnect events for the networks the container joins at start.
+  networkEndpoints(record: ContainerRecord, action: 'connect' | 'disconnect'): void {
+    for (const [networkId, attachment] of Object.entries(record.networks ?? {})) {
+      this.emit('network', action, networkId, { container: record.id, name: attachment.name, type: 'bridge' });
+    }
+  }
+
   // Returns the stored events, oldest first.
   snapshot(): EngineEvent[] {
     return [...this.history];

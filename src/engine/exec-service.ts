@@ -7,6 +7,7 @@ import type { Logger } from '../common/logger';
 import type { ContainerRuntime } from '../container/runtime';
 import type { ContainerStore } from '../container/store';
 import type { ExecRecord, ExecSpec, StdioSession } from './engine';
+import type { EventLog } from './events';
 
 // How long the end of an exec's output may wait for its exit code to arrive.
 const EXIT_CODE_WAIT_MS = 5_000;
@@ -24,6 +25,7 @@ export class ExecService {
     private readonly store: ContainerStore,
     private readonly runtime: ContainerRuntime,
     private readonly logger: Logger,
+    private readonly eventLog: EventLog,
   ) {}
 
   create(idOrName: string, spec: ExecSpec): string {
@@ -37,6 +39,7 @@ export class ExecService {
       markExited = resolve;
     });
     this.execs.set(id, { id, containerId: record.id, spec, running: false, exitCode: null, pid: 0, started: false, exited, markExited });
+    this.eventLog.container(record, `exec_create: ${spec.cmd.join(' ')}`, { execID: id });
     return id;
   }
 
@@ -53,6 +56,22 @@ export class ExecService {
     for (const id of this.idsFor(containerId)) this.execs.delete(id);
   }
 
+  // Drops one exec record, for sessions the engine ran itself (health check probes).
+  discard(execId: string): void {
+    this.execs.delete(execId);
+  }
+
+  // Sends SIGKILL to a running exec's process, for a health check probe that timed out.
+  killExec(execId: string): void {
+    const entry = this.execs.get(execId);
+    if (!entry || !entry.running || entry.pid <= 0) return;
+    try {
+      process.kill(entry.pid, 'SIGKILL');
+    } catch (error) {
+      this.logger.warn({ container: entry.containerId, exec: execId, pid: entry.pid, err: error }, 'killing exec process failed');
+    }
+  }
+
   async start(execId: string, options: { detach: boolean; consoleSize: [number, number] | null }): Promise<StdioSession | null> {
     const entry = this.get(execId);
     if (entry.started) throw new ConflictError(`exec ${execId} has already been started`);
@@ -65,7 +84,10 @@ export class ExecService {
       entry.exitCode = exitCode;
       entry.markExited();
       this.logger.debug({ container: record.id, exec: execId, exitCode }, 'exec session exited');
+      this.eventLog.container(record, 'exec_die', { execID: execId, exitCode: String(exitCode) });
     };
+    // Emitted before the process runs, so that exec_die can never come first.
+    this.eventLog.container(record, `exec_start: ${entry.spec.cmd.join(' ')}`, { execID: execId });
     const { pid, session } = await this.runtime.exec(record, execId, entry.spec, options.consoleSize ?? entry.spec.consoleSize, options.detach, onExit);
     if (entry.exitCode === null) entry.running = true;
     entry.pid = pid;

@@ -197,7 +197,10 @@ export class NetworkService {
         delete network.endpoints[containerId];
         releaseAddress(network, ipAddress);
         await this.store.saveNetwork(network);
-        await this.updateResolver();
+        // The resolver may already have the name, so it gets the records without it.
+        await this.updateResolver().catch((undoError: unknown) => {
+          log.error({ err: undoError, container: containerId, network: network.id }, 'remove name from resolver after a failed connect');
+        });
         throw new Error(`connect container ${containerId} to network ${network.name}: ${errorMessage(error)}`, { cause: error });
       }
       const resolverError = await resolverUpdate;

@@ -119,17 +119,17 @@ test('createEndpoint failure removes veth', async () => {
 test('createEndpoint keeps foreign link', async () => {
   const { bridge, prefix } = bridgeOfDefaultNetwork();
   const file = path.join(networking.root, 'clash-netns');
-  const taken = uniqueName('nd');
+  const takenName = uniqueName('nd');
   const address = `${prefix}.252`;
   await createNetns(file);
   try {
-    await run('ip', ['link', 'add', 'name', taken, 'type', 'bridge']);
-    assert.ok(await findLink(taken));
-    const settings = { bridge, netnsPath: file, hostInterface: taken, containerInterface: 'eth0', ipAddress: address, prefixLength: 24, macAddress: macFromAddress(address), mtu: 1500, defaultGateway: null };
+    await run('ip', ['link', 'add', 'name', takenName, 'type', 'bridge']);
+    assert.ok(await findLink(takenName));
+    const settings = { bridge, netnsPath: file, hostInterface: takenName, containerInterface: 'eth0', ipAddress: address, prefixLength: 24, macAddress: macFromAddress(address), mtu: 1500, defaultGateway: null };
     await assert.rejects(createEndpoint(settings), /File exists/);
-    assert.ok(await findLink(taken), `link ${taken} of another owner was deleted`);
+    assert.ok(await findLink(takenName), `link ${takenName} of another owner was deleted`);
   } finally {
-    await deleteLink(taken);
+    await deleteLink(takenName);
     await removeNetns(file);
   }
 });

@@ -90,10 +90,6 @@ function collectWarnings(spec: ContainerSpec, configExtra: Record<string, unknow
   const warnings: string[] = [];
   const publishesPorts = (spec.portBindings?.length ?? 0) > 0 || spec.publishAllPorts === true;
   if (publishesPorts && spec.networkMode === 'host') warnings.push('Published ports are discarded when using host network mode');
-  const healthcheck = configExtra.Healthcheck;
-  if (isPlainObject(healthcheck) && Array.isArray(healthcheck.Test) && healthcheck.Test.length > 0 && healthcheck.Test[0] !== 'NONE') {
-    warnings.push('Healthcheck is stored but health checks are not run yet');
-  }
   return warnings;
 }
 

@@ -98,8 +98,9 @@ function matchesRecord(record: ContainerRecord, request: ListRequest): boolean {
     if (!exited || !exitCodes.includes(record.state.exitCode)) return false;
   }
   if (!filters.match('status', record.state.status)) return false;
-  // No container has a health check yet, so every container's health is "none".
-  if (!filters.exactMatch('health', 'none')) return false;
+  // Containers without a health check, and stopped ones, have the health "none" (dockerd reports it only while running).
+  const health = isRunning(record) && record.state.health ? record.state.health.status : 'none';
+  if (!filters.exactMatch('health', health)) return false;
   if (!matchesVolume(record, filters)) return false;
   if (request.ancestorImageIds && !request.ancestorImageIds.has(record.imageId)) return false;
   if (filters.has('network') && !filters.values('network').some((network) => joinsNetwork(record, network))) return false;

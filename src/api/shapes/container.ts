@@ -28,7 +28,7 @@ function stateShape(record: ContainerRecord): Record<string, unknown> {
   const state = record.state;
   // dockerd counts paused and restarting containers as running.
   const running = state.status === 'running' || state.status === 'paused' || state.status === 'restarting';
-  return {
+  const shape: Record<string, unknown> = {
     Status: state.status,
     Running: running,
     Paused: state.status === 'paused',
@@ -41,6 +41,11 @@ function stateShape(record: ContainerRecord): Record<string, unknown> {
     StartedAt: state.startedAt,
     FinishedAt: state.finishedAt,
   };
+  if (state.health) {
+    const log = state.health.log.map((probe) => ({ Start: probe.start, End: probe.end, ExitCode: probe.exitCode, Output: probe.output }));
+    shape.Health = { Status: state.health.status, FailingStreak: state.health.failingStreak, Log: log };
+  }
+  return shape;
 }
 
 export interface InspectOptions {

@@ -39,7 +39,7 @@ function since(timestamp: string, now: number): number {
 export function containerStatusText(state: ContainerState, now: number): string {
   switch (state.status) {
     case 'running':
-      return `Up ${humanDuration(since(state.startedAt, now))}`;
+      return `Up ${humanDuration(since(state.startedAt, now))}${healthSuffix(state)}`;
     case 'paused':
       return `Up ${humanDuration(since(state.startedAt, now))} (Paused)`;
     case 'restarting':
@@ -55,4 +55,10 @@ export function containerStatusText(state: ContainerState, now: number): string 
       if (isZeroTime(state.finishedAt)) return '';
       return `Exited (${state.exitCode}) ${humanDuration(since(state.finishedAt, now))} ago`;
   }
+}
+
+// The health part of a running container's status, as `docker ps` shows it.
+function healthSuffix(state: ContainerState): string {
+  if (!state.health) return '';
+  return state.health.status === 'starting' ? ' (health: starting)' : ` (${state.health.status})`;
 }

@@ -111,6 +111,11 @@ export class Runc {
     return fs.existsSync(path.join(this.stateRoot, id));
   }
 
+  // Applies OCI linux.resources (memory, cpu, pids) to a running container; runc reads them as JSON from stdin.
+  async update(id: string, resources: object): Promise<void> {
+    await run(this.binary, [`--root=${this.stateRoot}`, 'update', '--resources', '-', id], { input: JSON.stringify(resources), timeoutMs: 30_000 });
+  }
+
   async processIds(id: string): Promise<number[]> {
     return JSON.parse(await this.invoke(['ps', '--format', 'json', id])) as number[];
   }

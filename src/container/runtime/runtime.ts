@@ -24,6 +24,8 @@ import { cgroupsPathFor } from './oci-spec';
 import { isMountPoint, mountOverlay, unmountOverlay } from './rootfs';
 import { findExecutable, isContainerGone, Runc } from './runc';
 import { topProcesses } from './top';
+import { readCgroupSample, type CgroupSample } from './stats';
+import type { OciResources } from './limits';
 
 export type { RuntimePaths, BundleOptions };
 
@@ -310,6 +312,16 @@ export class ContainerRuntime {
 
   readLogs(record: ContainerRecord, options: LogOptions, isRunning: () => boolean, signal?: AbortSignal): Readable {
     return readLogFile(record.logPath, options, isRunning, signal);
+  }
+
+  // Reads the container's resource usage from its cgroups and network namespace; pid is its init process.
+  async sampleStats(containerId: string, pid: number): Promise<CgroupSample> {
+    return readCgroupSample({ layout: this.layout, cgroupPath: cgroupsPathFor(this.config, containerId), pid });
+  }
+
+  // Changes the cgroup limits of a running container through runc update.
+  async updateResources(containerId: string, resources: Omit<OciResources, 'devices'>): Promise<void> {
+    await this.runc.update(containerId, resources);
   }
 
   async top(containerId: string, psArgs: string): Promise<ProcessTable> {

@@ -1,8 +1,10 @@
 // Deletes the veth pairs of released sandboxes in the background. The kernel
-// takes 10 to 50 ms to delete a veth pair (measured with `ip link delete` on a
-// 2-core VM under load), mostly waiting for RCU grace periods, and nothing in
-// a container's exit has to wait for it: the interface names are random and
-// never reused, and the namespace that held the peer is already unmounted.
+// took 10 to 50 ms per `ip link delete` of a veth pair on a 2-core VM under
+// load, mostly waiting for RCU grace periods. A container's exit need not wait
+// for that, because host interface names are random and the release unmounts
+// the peer's namespace at the same time. Once the kernel frees that namespace,
+// it deletes the pair by itself. The deletion here covers a namespace that
+// something still holds open.
 import { subsystemLogger } from '../../common/logger';
 import { deleteLink } from './iproute';
 

@@ -26,9 +26,10 @@ export class ResolverSupervisor {
   // The records of the last successful writeRecords(), serialized, or null before the first.
   private written: string | null = null;
 
-  // Writes the records file and tells a running resolver to reread it. Records equal to
-  // the last written ones are skipped, because most container starts (those on the
-  // default bridge) change no name, and the atomic write costs two fsync calls.
+  // Writes the records file and sends SIGHUP to a running resolver so that it rereads
+  // the file. Records equal to the last written ones are skipped, because most container
+  // starts (those on the default bridge) change no name, and the atomic write costs two
+  // fsync calls.
   async writeRecords(records: ResolverRecords): Promise<void> {
     const serialized = JSON.stringify(records);
     if (serialized === this.written) return;
