@@ -24,6 +24,10 @@ type Modules = {
   containerImage: typeof import('./commands/container-image');
   networks: typeof import('./commands/networks');
   port: typeof import('./commands/port');
+  events: typeof import('./commands/events');
+  stats: typeof import('./commands/stats');
+  update: typeof import('./commands/update');
+  cp: typeof import('./commands/cp');
 };
 
 const load = {
@@ -44,6 +48,10 @@ const load = {
   containerImage: () => require('./commands/container-image') as Modules['containerImage'],
   networks: () => require('./commands/networks') as Modules['networks'],
   port: () => require('./commands/port') as Modules['port'],
+  events: () => require('./commands/events') as Modules['events'],
+  stats: () => require('./commands/stats') as Modules['stats'],
+  update: () => require('./commands/update') as Modules['update'],
+  cp: () => require('./commands/cp') as Modules['cp'],
 };
 
 // The summary is repeated here so help text needs no command module; a test checks it against the loaded command.
@@ -77,6 +85,7 @@ const volumeListCommand = entry('List volumes', () => load.list().volumeListComm
 const logsCommand = entry('Fetch the logs of a container', () => load.logs().logsCommand);
 const createCommandSpec = entry('Create a new container', () => load.run().createCommandSpec);
 const runCommandSpec = entry('Create and run a new container from an image', () => load.run().runCommandSpec);
+const eventsCommand = entry('Get real time events from the server', () => load.events().eventsCommand);
 const infoCommand = entry('Display system-wide information', () => load.system().infoCommand);
 const versionCommand = entry('Show the Berth version information', () => load.system().versionCommand);
 const volumeCreateCommand = entry('Create a volume', () => load.volumes().volumeCreateCommand);
@@ -102,6 +111,10 @@ const networkPruneCommand = entry('Remove all unused networks', () => load.netwo
 const networkRemoveCommand = entry('Remove one or more networks', () => load.networks().networkRemoveCommand);
 const portCommand = entry('List port mappings or a specific mapping for the container', () => load.port().portCommand);
 
+const statsCommand = entry('Display a live stream of container(s) resource usage statistics', () => load.stats().statsCommand);
+const updateCommand = entry('Update configuration of one or more containers', () => load.update().updateCommand);
+const cpCommand = entry('Copy files/folders between a container and the local filesystem', () => load.cp().cpCommand);
+
 function group(name: string, summary: string, entries: Array<[string, CommandEntry]>, listed: string[]): CommandGroup {
   return { name, summary, commands: new Map(entries), listed };
 }
@@ -112,6 +125,7 @@ const CONTAINER_GROUP = group(
   [
     ['attach', attachCommand],
     ['commit', commitCommand],
+    ['cp', cpCommand],
     ['create', createCommandSpec],
     ['diff', diffCommand],
     ['exec', execCommand],
@@ -130,12 +144,14 @@ const CONTAINER_GROUP = group(
     ['remove', removeCommand],
     ['run', runCommandSpec],
     ['start', startCommand],
+    ['stats', statsCommand],
     ['stop', stopCommand],
     ['top', topCommand],
     ['unpause', unpauseCommand],
+    ['update', updateCommand],
     ['wait', waitCommand],
   ],
-  ['attach', 'commit', 'create', 'diff', 'exec', 'export', 'inspect', 'kill', 'logs', 'ls', 'pause', 'port', 'rename', 'restart', 'rm', 'run', 'start', 'stop', 'top', 'unpause', 'wait'],
+  ['attach', 'commit', 'cp', 'create', 'diff', 'exec', 'export', 'inspect', 'kill', 'logs', 'ls', 'pause', 'port', 'rename', 'restart', 'rm', 'run', 'start', 'stats', 'stop', 'top', 'unpause', 'update', 'wait'],
 );
 
 const IMAGE_GROUP = group(
@@ -191,13 +207,14 @@ const NETWORK_GROUP = group(
   ['connect', 'create', 'disconnect', 'inspect', 'ls', 'prune', 'rm'],
 );
 
-const SYSTEM_GROUP = group('system', 'Manage Berth', [['info', infoCommand]], ['info']);
+const SYSTEM_GROUP = group('system', 'Manage Berth', [['events', eventsCommand], ['info', infoCommand]], ['events', 'info']);
 
 export const GROUPS: ReadonlyMap<string, CommandGroup> = new Map([CONTAINER_GROUP, IMAGE_GROUP, NETWORK_GROUP, VOLUME_GROUP, SYSTEM_GROUP].map((entry) => [entry.name, entry]));
 
 export const TOP_LEVEL: ReadonlyMap<string, CommandEntry> = new Map<string, CommandEntry>([
   ['run', runCommandSpec],
   ['exec', execCommand],
+  ['events', eventsCommand],
   ['ps', psCommand],
   ['images', imagesCommand],
   ['version', versionCommand],
@@ -208,6 +225,7 @@ export const TOP_LEVEL: ReadonlyMap<string, CommandEntry> = new Map<string, Comm
   ['logout', logoutCommand],
   ['attach', attachCommand],
   ['commit', commitCommand],
+  ['cp', cpCommand],
   ['create', createCommandSpec],
   ['diff', diffCommand],
   ['export', exportCommand],
@@ -225,10 +243,12 @@ export const TOP_LEVEL: ReadonlyMap<string, CommandEntry> = new Map<string, Comm
   ['rmi', removeImageCommand],
   ['save', saveCommand],
   ['start', startCommand],
+  ['stats', statsCommand],
   ['stop', stopCommand],
   ['tag', tagCommand],
   ['top', topCommand],
   ['unpause', unpauseCommand],
+  ['update', updateCommand],
   ['wait', waitCommand],
 ]);
 

@@ -142,8 +142,22 @@ export interface ContainerSpec {
   consoleSize: [number, number] | null;
   exposedPorts: string[];
   logConfig: LogConfig;
+  // The request's health check; absent when the request has none, so the image's HEALTHCHECK applies.
+  healthcheck?: HealthcheckSpec;
   // Docker API fields the engine stores and reports but does not act on yet.
   extra: Record<string, unknown>;
+}
+
+// Docker's HealthConfig. Durations are nanoseconds; 0 inherits the image's value, then dockerd's default.
+export interface HealthcheckSpec {
+  // ["NONE"] disables the check, ["CMD", arg...] or ["CMD-SHELL", line] sets it, [] inherits the image's test.
+  test: string[];
+  interval: number;
+  timeout: number;
+  startPeriod: number;
+  startInterval: number;
+  // Consecutive failures that make the container unhealthy; 0 inherits, then dockerd's default of 3.
+  retries: number;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';

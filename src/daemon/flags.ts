@@ -27,10 +27,13 @@ Options:
       --registry-mirrors-only  Never contact docker.io itself, only the mirrors
   -h, --help                 Print this help
 
-Environment: BERTH_CONFIG (config file, default /etc/berth/berthd.json), BERTH_INSTANCE,
-BERTH_ROOT, BERTH_DATA_ROOT, BERTH_RUN_ROOT, BERTH_SOCKET, BERTH_RUNTIME, BERTH_LOG_LEVEL,
-BERTH_LOG_FILE, BERTH_CGROUP_PARENT, BERTH_REGISTRY_MIRRORS (comma separated),
-BERTH_REGISTRY_MIRRORS_ONLY (1 or true).
+Every setting of the config file (/etc/berth/berthd.json, or the file BERTH_CONFIG
+names) can also come from the environment: BERTH_INSTANCE, BERTH_ROOT, BERTH_DATA_ROOT,
+BERTH_RUN_ROOT, BERTH_SOCKET, BERTH_RUNTIME, BERTH_LOG_LEVEL, BERTH_LOG_FILE,
+BERTH_CGROUP_PARENT, BERTH_DNS, BERTH_DNS_SEARCH, BERTH_DNS_OPTIONS (comma separated),
+BERTH_DEFAULT_ADDRESS_POOLS (10.210.0.0/16:24,...), BERTH_REGISTRY_MIRRORS (comma
+separated), BERTH_REGISTRY_MIRRORS_ONLY (1 or true), BERTH_INSECURE_REGISTRIES (comma
+separated), BERTH_REGISTRY_CERTS_DIRECTORIES (colon separated). Flags override both.
 `;
 
 export function parseDaemonFlags(argv: string[]): DaemonFlags {

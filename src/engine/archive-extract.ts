@@ -1,6 +1,9 @@
 // Extracts a tar into a directory of a container for PUT /containers/{id}/archive.
-// Every entry's parent is resolved as the container sees it, so a symlink in
-// the tar or already in the container can never lead a write to the host's files.
+// Every entry's parent is resolved inside the container's root, so a symlink
+// in the tar or already in the container leads writes to the container's
+// files, not the host's.
+// NOTE: a running container that replaces a directory with a symlink between
+// the resolution and the write is not guarded against.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -38,7 +41,7 @@ export async function extractIntoContainer(archive: Readable, resolver: Containe
   await pipeline(archive, extract as unknown as NodeJS.WritableStream);
 
   for (const { hostPath, mtime } of directoryTimes.reverse()) {
-    await fsp.utimes(hostPath, mtime, mtime).catch(() => undefined);
+    await fsp.utimes(hostPath, mtime, mtime);
   }
 }
 
@@ -107,7 +110,9 @@ async function writeEntry(header: Header, content: Readable, resolver: Container
     case 'block-device':
     case 'fifo': {
       content.resume();
-      const typeBits = header.type === 'fifo' ? S_IFIFO : header.type === 'block-device' ? S_IFBLK : S_IFCHR;
+      let typeBits = S_IFCHR;
+      if (header.type === 'fifo') typeBits = S_IFIFO;
+      if (header.type === 'block-device') typeBits = S_IFBLK;
       nativeSys().mknod(hostPath, typeBits | mode, header.devmajor ?? 0, header.devminor ?? 0);
       break;
     }

@@ -60,7 +60,7 @@ import type {
 import { ExecService } from './exec-service';
 import { EventLog, type EventListener } from './events';
 import { HealthMonitor } from './health';
-import { imageEventIdentity } from './image-events';
+import { familiarReference, imageEventIdentity } from './image-events';
 import { recoverContainers } from './recovery';
 import { readEngineId, readOperatingSystem } from './host-info';
 
@@ -203,14 +203,14 @@ export class BerthEngine implements Engine {
   async tagImage(source: string, target: string): Promise<void> {
     await this.images.tag(source, target);
     const image = this.images.resolve(target);
-    this.eventLog.emit('image', 'tag', image.id, { ...(image.config.config?.Labels ?? {}), name: target });
+    this.eventLog.emit('image', 'tag', image.id, { ...(image.config.config?.Labels ?? {}), name: familiarReference(target) });
   }
 
   async removeImage(reference: string, options: { force: boolean; noPrune: boolean }): Promise<RemoveImageResult> {
     const image = this.images.resolve(reference);
     const result = await this.images.remove(reference, options, (imageId) => this.containers.containerUsingImage(imageId));
     const labels = image.config.config?.Labels ?? {};
-    for (const untagged of result.untagged) this.eventLog.emit('image', 'untag', image.id, { ...labels, name: untagged });
+    for (const untagged of result.untagged) this.eventLog.emit('image', 'untag', image.id, { ...labels, name: familiarReference(untagged) });
     for (const deleted of result.deleted) {
       if (deleted === image.id) this.eventLog.emit('image', 'delete', image.id, { ...labels, name: image.id });
     }

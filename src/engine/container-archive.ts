@@ -165,7 +165,13 @@ function resolverFor(record: ContainerRecord, root: string): ContainerPathResolv
   const mounts = record.mounts
     .filter((mount) => (mount.type === 'bind' || mount.type === 'volume') && mount.source !== '')
     .map((mount) => ({ destination: mount.destination, source: mount.source }));
-  return new ContainerPathResolver(root, mounts);
+  // The runtime bind-mounts these files from the container's directory into every container.
+  const etcFiles = [
+    { destination: '/etc/hostname', source: record.hostnamePath },
+    { destination: '/etc/hosts', source: record.hostsPath },
+    { destination: '/etc/resolv.conf', source: record.resolvConfPath },
+  ].filter((mount) => mount.source !== '' && fs.existsSync(mount.source));
+  return new ContainerPathResolver(root, [...etcFiles, ...mounts]);
 }
 
 async function describe(resolver: ContainerPathResolver, location: ContainerLocation, requested: string, idOrName: string): Promise<ContainerPathStat> {
@@ -215,7 +221,9 @@ async function containerUserIds(resolver: ContainerPathResolver, user: string): 
   const passwd = await fsp.readFile((await resolver.resolve('/etc/passwd', true)).hostPath, 'utf8').catch(() => '');
   const entries = passwd.split('\n').map((line) => line.split(':'));
   const match = entries.find((fields) => fields[0] === userPart || fields[2] === userPart);
-  const uid = /^\d+$/.test(userPart) ? Number(userPart) : match ? Number(match[2]) : NaN;
+  let uid = NaN;
+  if (/^\d+$/.test(userPart)) uid = Number(userPart);
+  else if (match) uid = Number(match[2]);
   if (!Number.isFinite(uid)) throw new InvalidArgumentError(`copy into container: user ${userPart} not found in the container's /etc/passwd`);
 
   let gid = match ? Number(match[3]) : uid;

@@ -1,10 +1,10 @@
-// Maps a path inside a container to the host path that holds it: the
+// Maps a path inside a container to the host path that contains it: the
 // container's root filesystem, or the host source of a bind mount or volume
-// mounted over part of it. Symlinks met on the way are followed as the
-// container sees them, so a link to /etc reaches the container's /etc and
-// never the host's.
+// mounted over part of it. Symlinks met on the way are resolved inside the
+// container's root, so a link to /etc reaches the container's /etc, not the host's.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { hasErrorCode } from '../common/errors';
 
 const MAX_SYMLINKS = 255;
 
@@ -62,8 +62,9 @@ export class ContainerPathResolver {
         try {
           const stat = await fs.lstat(this.hostPathOf(candidate));
           if (stat.isSymbolicLink()) target = await fs.readlink(this.hostPathOf(candidate));
-        } catch {
-          // A missing component is taken literally; the caller's stat reports it.
+        } catch (error) {
+          // A missing component is taken literally, and the caller's stat reports it.
+          if (!hasErrorCode(error, 'ENOENT') && !hasErrorCode(error, 'ENOTDIR')) throw error;
         }
       }
 

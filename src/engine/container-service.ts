@@ -305,6 +305,7 @@ export class ContainerService {
         record.manuallyStopped = true;
         await this.store.save(record);
         await this.runtime.kill(record.id, 'SIGKILL');
+        this.eventLog.container(record, 'kill', { signal: String(signalNumber('SIGKILL')) });
         if (record.state.status === 'paused') await this.runtime.resume(record.id);
       });
       if (!(await withTimeout(exited, KILL_GRACE_MS))) {

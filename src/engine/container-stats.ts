@@ -15,5 +15,7 @@ export async function sampleContainerStats(containers: ContainerService, runtime
   if (!live) return { ...emptyCgroupSample(), read: ZERO_TIME, name, id: record.id, running: false };
 
   const sample = await runtime.sampleStats(record.id, record.state.pid);
+  // A container on the host's network namespace would report the host's devices; dockerd reports none.
+  if (record.spec.networkMode === 'host') delete sample.networks;
   return { ...sample, read: new Date().toISOString(), name, id: record.id, running: true };
 }

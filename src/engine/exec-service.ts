@@ -88,7 +88,15 @@ export class ExecService {
     };
     // Emitted before the process runs, so that exec_die can never come first.
     this.eventLog.container(record, `exec_start: ${entry.spec.cmd.join(' ')}`, { execID: execId });
-    const { pid, session } = await this.runtime.exec(record, execId, entry.spec, options.consoleSize ?? entry.spec.consoleSize, options.detach, onExit);
+    let started;
+    try {
+      started = await this.runtime.exec(record, execId, entry.spec, options.consoleSize ?? entry.spec.consoleSize, options.detach, onExit);
+    } catch (error) {
+      // A process that never ran exits 126 unless the runtime already knew better (127: not found).
+      if (entry.exitCode === null) onExit(126);
+      throw error;
+    }
+    const { pid, session } = started;
     if (entry.exitCode === null) entry.running = true;
     entry.pid = pid;
     this.logger.debug({ container: record.id, exec: execId, pid }, 'exec session started');

@@ -46,9 +46,20 @@ function nanoseconds(request: RawHealthcheck | null, image: RawHealthcheck | nul
   return 0;
 }
 
+// The request's health check in the API's field names, like the image's. Records written before
+// spec.healthcheck existed keep the request's form under spec.extra.Config.
+function requestHealthcheck(record: ContainerRecord): RawHealthcheck | null {
+  const spec = record.spec.healthcheck;
+  if (spec) {
+    return { Test: spec.test, Interval: spec.interval, Timeout: spec.timeout, StartPeriod: spec.startPeriod, StartInterval: spec.startInterval, Retries: spec.retries };
+  }
+  const configExtra = asHealthcheck(record.spec.extra.Config) as Record<string, unknown> | null;
+  return asHealthcheck(configExtra?.Healthcheck);
+}
+
 // Returns the container's health check, or null when it has none or disabled it with Test ["NONE"].
 export function resolveHealthCheck(record: ContainerRecord, imageConfig: ImageRuntimeConfig | null): HealthCheckConfig | null {
-  const request = asHealthcheck(record.spec.extra.Healthcheck);
+  const request = requestHealthcheck(record);
   const image = asHealthcheck(imageConfig?.Healthcheck);
 
   // An empty Test in the request inherits the image's test, as in dockerd.

@@ -14,6 +14,13 @@ function splitReference(reference: string): { repository: string; suffix: string
   return { repository: reference, suffix: ':latest' };
 }
 
+// Shortens a normalized reference the way Docker prints it: "docker.io/library/busybox:1" is "busybox:1".
+export function familiarReference(reference: string): string {
+  if (reference.startsWith('docker.io/library/')) return reference.slice('docker.io/library/'.length);
+  if (reference.startsWith('docker.io/')) return reference.slice('docker.io/'.length);
+  return reference;
+}
+
 export function imageEventIdentity(action: string, reference: string, resolve: (reference: string) => ImageRecord): { actorId: string; attributes: Record<string, string> } {
   let image: ImageRecord | null = null;
   try {
@@ -24,7 +31,7 @@ export function imageEventIdentity(action: string, reference: string, resolve: (
   const labels = image?.config.config?.Labels ?? {};
 
   if (REFERENCE_ACTIONS.has(action)) {
-    const { repository, suffix } = splitReference(reference);
+    const { repository, suffix } = splitReference(familiarReference(reference));
     return { actorId: `${repository}${suffix}`, attributes: { ...labels, name: repository } };
   }
   const id = image?.id ?? reference;

@@ -16,6 +16,10 @@ import type {
   OutputChunk,
   ProcessTable,
   ContainerDetails,
+  ContainerPathStat,
+  ContainerStats,
+  ContainerUpdate,
+  PutArchiveOptions,
   CommitOptions,
   ContainerChange,
   ContainerNetworkState,
@@ -468,6 +472,32 @@ export class InMemoryEngineDouble implements Engine {
   async disconnectNetwork(network: string, container: string, force: boolean): Promise<void> {
     this.record('disconnectNetwork', network, container, force);
     this.networks.disconnect(this.find(container), network, force);
+  }
+
+  // The double does not model resource usage, updates or file copies; these raise 501.
+  async containerStats(idOrName: string): Promise<ContainerStats> {
+    this.record('containerStats', idOrName);
+    throw new NotImplementedError('the engine double does not model container stats');
+  }
+
+  async updateContainer(idOrName: string, update: ContainerUpdate): Promise<{ warnings: string[] }> {
+    this.record('updateContainer', idOrName, update);
+    throw new NotImplementedError('the engine double does not model container updates');
+  }
+
+  async statContainerPath(idOrName: string, containerPath: string): Promise<ContainerPathStat> {
+    this.record('statContainerPath', idOrName, containerPath);
+    throw new NotImplementedError('the engine double does not model container files');
+  }
+
+  async getContainerArchive(idOrName: string, containerPath: string): Promise<{ stat: ContainerPathStat; archive: Readable }> {
+    this.record('getContainerArchive', idOrName, containerPath);
+    throw new NotImplementedError('the engine double does not model container files');
+  }
+
+  async putContainerArchive(idOrName: string, containerPath: string, _archive: Readable, options: PutArchiveOptions): Promise<void> {
+    this.record('putContainerArchive', idOrName, containerPath, options);
+    throw new NotImplementedError('the engine double does not model container files');
   }
 
   // The double does not model filesystem changes, export, commit or image prune; these raise 501.

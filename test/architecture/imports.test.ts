@@ -20,6 +20,7 @@ const ALLOWED: Record<string, string[]> = {
   cli: ['common'],
   daemon: ['common', 'engine', 'api'],
   bin: ['daemon', 'cli', 'common'],
+  build: ['common'],
 };
 
 function sourceFiles(directory: string): string[] {

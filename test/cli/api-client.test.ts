@@ -121,5 +121,7 @@ test('host precedence and autostart rules', () => {
 
   assert.equal(autostartEnabled(fallback, {}), true);
   assert.equal(autostartEnabled(fallback, { BERTH_NO_AUTOSTART: '1' }), false);
-  assert.equal(autostartEnabled(resolveHost([], { DOCKER_HOST: 'unix:///tmp/d.sock' }, config), {}), false);
+  assert.equal(autostartEnabled(resolveHost([], { DOCKER_HOST: 'unix:///tmp/d.sock' }, config), {}, config), false);
+  assert.equal(autostartEnabled(resolveHost(['unix:///tmp/other.sock'], {}, config), {}, config), false, 'another socket is not autostarted');
+  assert.equal(autostartEnabled(resolveHost(['unix:///run/berth/berth.sock'], {}, config), {}, config), true, 'the instance socket named with -H is');
 });

@@ -6,7 +6,7 @@
 // is kept there too, because the spec stores those fields differently.
 import path from 'node:path';
 import { InvalidArgumentError, NotImplementedError } from '../../common/errors';
-import type { ContainerSpec, MountSpec } from '../../container/types';
+import type { ContainerSpec, HealthcheckSpec, MountSpec } from '../../container/types';
 import { versionBelow } from '../version';
 import { normalizeCapabilities } from './capabilities';
 import { UNMAPPED_CONFIG_FIELDS, UNMAPPED_HOST_CONFIG_FIELDS } from './docker-fields';
@@ -86,6 +86,41 @@ function decodeMounts(hostConfig: FieldReader | null): MountSpec[] {
   return mounts;
 }
 
+const HEALTHCHECK_DURATIONS = ['Interval', 'Timeout', 'StartPeriod', 'StartInterval'] as const;
+const MIN_HEALTHCHECK_DURATION_NS = 1_000_000;
+
+// Config.Healthcheck with dockerd's checks: a duration is 0 (inherit) or at least 1ms, and Retries is not negative.
+function decodeHealthcheck(value: unknown): HealthcheckSpec | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isPlainObject(value)) throw new InvalidArgumentError(`invalid Healthcheck: expected an object, got ${JSON.stringify(value)}`);
+  const test = value.Test ?? [];
+  if (!Array.isArray(test) || !test.every((part) => typeof part === 'string')) {
+    throw new InvalidArgumentError(`invalid Healthcheck.Test: expected an array of strings, got ${JSON.stringify(test)}`);
+  }
+  const durations: Record<(typeof HEALTHCHECK_DURATIONS)[number], number> = { Interval: 0, Timeout: 0, StartPeriod: 0, StartInterval: 0 };
+  for (const field of HEALTHCHECK_DURATIONS) {
+    const duration = value[field] ?? 0;
+    if (typeof duration !== 'number' || !Number.isInteger(duration)) {
+      throw new InvalidArgumentError(`invalid Healthcheck.${field}: expected nanoseconds as an integer, got ${JSON.stringify(duration)}`);
+    }
+    if (duration !== 0 && duration < MIN_HEALTHCHECK_DURATION_NS) throw new InvalidArgumentError(`${field} in Healthcheck cannot be less than 1ms`);
+    durations[field] = duration;
+  }
+  const retries = value.Retries ?? 0;
+  if (typeof retries !== 'number' || !Number.isInteger(retries)) {
+    throw new InvalidArgumentError(`invalid Healthcheck.Retries: expected an integer, got ${JSON.stringify(retries)}`);
+  }
+  if (retries < 0) throw new InvalidArgumentError('Retries in Healthcheck cannot be negative');
+  return {
+    test: test as string[],
+    interval: durations.Interval,
+    timeout: durations.Timeout,
+    startPeriod: durations.StartPeriod,
+    startInterval: durations.StartInterval,
+    retries,
+  };
+}
+
 function collectWarnings(spec: ContainerSpec, configExtra: Record<string, unknown>): string[] {
   const warnings: string[] = [];
   const publishesPorts = (spec.portBindings?.length ?? 0) > 0 || spec.publishAllPorts === true;
@@ -140,9 +175,12 @@ export function decodeContainerCreate(body: unknown, options: CreateDecodeOption
   const configExtra = request.remaining([...UNMAPPED_CONFIG_FIELDS, 'HostConfig', 'NetworkingConfig']);
   delete configExtra.HostConfig;
   delete configExtra.NetworkingConfig;
+  const healthcheck = decodeHealthcheck(configExtra.Healthcheck);
+  delete configExtra.Healthcheck;
 
   const spec = decodeHostConfig(hostConfig, networkingConfig, partialSpec, configVolumes, options);
   spec.name = name;
+  if (healthcheck) spec.healthcheck = healthcheck;
 
   if (configVolumes.length > 0) configExtra.Volumes = Object.fromEntries(configVolumes.map((volume) => [volume, {}]));
   if (Object.keys(configExtra).length > 0) spec.extra.Config = configExtra;

@@ -1,7 +1,7 @@
 // Exec endpoints: create, start (a hijacked connection unless detached),
 // resize and inspect.
 import path from 'node:path';
-import { InvalidArgumentError } from '../../common/errors';
+import { InvalidArgumentError, errorMessage } from '../../common/errors';
 import type { ExecSpec } from '../../engine/engine';
 import { readJsonBody } from '../body';
 import type { ApiRequest, ApiServices, Reply } from '../context';
@@ -10,6 +10,7 @@ import { decodeConsoleSize } from '../decode/host-config';
 import { queryUint32 } from '../query';
 import type { Router } from '../router';
 import { execInspectShape } from '../shapes/volume-exec';
+import { encodeFrame, STREAM_STDOUT } from '../streams/mux';
 import { pumpSession } from '../streams/session-pump';
 import { parseDetachKeys } from '../streams/detach-keys';
 import { versionBelow } from '../version';
@@ -83,12 +84,30 @@ async function startExec(request: ApiRequest, reply: Reply, services: ApiService
   // dockerd applies a console size only with a TTY and from API 1.42 on.
   const consoleSize = tty && !versionBelow(request.apiVersion, '1.42') ? decodeConsoleSize(consoleSizeValue, reader) : null;
 
-  const session = await services.engine.startExec(exec.id, { detach, consoleSize });
-  if (detach || session === null) {
+  if (detach) {
+    await services.engine.startExec(exec.id, { detach, consoleSize });
     reply.empty(200);
     return;
   }
+
+  // As dockerd does, an attached exec upgrades the connection before the process starts, and a
+  // failure to start is written to the stream: the client then reads the exit code (126 or 127)
+  // from the exec's inspect.
   const connection = reply.hijack(streamContentType(!tty, request.apiVersion));
+  let session;
+  try {
+    session = await services.engine.startExec(exec.id, { detach, consoleSize });
+  } catch (error) {
+    services.logger.info({ exec: exec.id, container: exec.containerId, err: error }, 'exec failed to start');
+    const message = Buffer.from(`${errorMessage(error)}\r\n`);
+    connection.output.write(tty ? message : encodeFrame(STREAM_STDOUT, message));
+    connection.finish();
+    return;
+  }
+  if (session === null) {
+    connection.finish();
+    return;
+  }
   const detachKeys = detachKeysFor(exec.spec.detachKeys, (raw) => `Invalid escape keys (${raw}) provided`);
   const result = await pumpSession({
     session,

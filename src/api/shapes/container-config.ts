@@ -1,6 +1,6 @@
 // Config of container inspect: the create request merged with the image's
 // config the way dockerd merges them at create time, so it shows what runs.
-import type { ContainerRecord } from '../../container/types';
+import type { ContainerRecord, HealthcheckSpec } from '../../container/types';
 import type { ImageRuntimeConfig } from '../../image/types';
 
 // Applies dockerd's rule: an image's Cmd is used only when the request sets neither Cmd nor a
@@ -48,7 +48,8 @@ export function containerConfigShape(record: ContainerRecord, image: ImageRuntim
     Env: record.effectiveEnv,
     Cmd: cmd,
   });
-  if (extra.Healthcheck !== undefined) shape.Healthcheck = extra.Healthcheck;
+  if (spec.healthcheck) shape.Healthcheck = healthcheckShape(spec.healthcheck);
+  else if (extra.Healthcheck !== undefined) shape.Healthcheck = extra.Healthcheck;
   if (extra.ArgsEscaped !== undefined) shape.ArgsEscaped = extra.ArgsEscaped;
   Object.assign(shape, {
     Image: spec.image,
@@ -63,5 +64,16 @@ export function containerConfigShape(record: ContainerRecord, image: ImageRuntim
   if (stopSignal !== '') shape.StopSignal = stopSignal;
   if (spec.stopTimeout !== null) shape.StopTimeout = spec.stopTimeout;
   if (extra.Shell !== undefined) shape.Shell = extra.Shell;
+  return shape;
+}
+
+// Docker's HealthConfig JSON, which leaves out zero durations and retries.
+function healthcheckShape(healthcheck: HealthcheckSpec): Record<string, unknown> {
+  const shape: Record<string, unknown> = { Test: healthcheck.test };
+  if (healthcheck.interval) shape.Interval = healthcheck.interval;
+  if (healthcheck.timeout) shape.Timeout = healthcheck.timeout;
+  if (healthcheck.startPeriod) shape.StartPeriod = healthcheck.startPeriod;
+  if (healthcheck.startInterval) shape.StartInterval = healthcheck.startInterval;
+  if (healthcheck.retries) shape.Retries = healthcheck.retries;
   return shape;
 }

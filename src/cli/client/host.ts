@@ -2,8 +2,10 @@
 // BERTH_HOST, then DOCKER_HOST, then the socket of the Berth instance that
 // berthd's own settings name (BERTH_SOCKET, BERTH_INSTANCE, BERTH_ROOT, the
 // config file; /run/berth/berth.sock by default). DOCKER_HOST is honoured so
-// scripts written for docker can point berth at a socket, but a socket named
-// only by DOCKER_HOST is never autostarted, because that path may be Docker's.
+// scripts written for docker can point berth at a socket. Only the socket of
+// the configured instance is autostarted: another path given with -H,
+// BERTH_HOST or DOCKER_HOST may be Docker's or another instance's, and a
+// daemon started for it would run with the wrong settings.
 import { loadConfig, type DaemonConfig } from '../../common/config';
 
 export type HostSource = 'flag' | 'BERTH_HOST' | 'DOCKER_HOST' | 'config';
@@ -52,8 +54,9 @@ export function resolveHost(flagHosts: string[], environment: NodeJS.ProcessEnv,
 }
 
 // BERTH_NO_AUTOSTART=1 (or true) turns autostart off.
-export function autostartEnabled(host: DaemonHost, environment: NodeJS.ProcessEnv): boolean {
+export function autostartEnabled(host: DaemonHost, environment: NodeJS.ProcessEnv, loadDaemonConfig: () => DaemonConfig = () => loadConfig(environment)): boolean {
   const setting = environment.BERTH_NO_AUTOSTART;
   if (setting === '1' || setting === 'true') return false;
-  return host.source !== 'DOCKER_HOST';
+  if (host.source === 'config') return true;
+  return host.source !== 'DOCKER_HOST' && host.socketPath === loadDaemonConfig().socketPath;
 }

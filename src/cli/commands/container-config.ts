@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { FlagValues } from '../flags';
 import { parseRamBytes } from '../format/units';
+import { healthcheckOf } from './health-flags';
 import { parseMount, parseVolumeFlags } from './mount-options';
 import {
   addExposedPort,
@@ -165,6 +166,8 @@ function buildRequest(flags: FlagValues, args: string[], options: CreateRequestO
   });
   if (flags.isSet('stop-signal')) config.StopSignal = flags.string('stop-signal');
   if (flags.isSet('stop-timeout')) config.StopTimeout = flags.int('stop-timeout');
+  const healthcheck = healthcheckOf(flags);
+  if (healthcheck) config.Healthcheck = healthcheck;
 
   const hostConfig: Record<string, unknown> = {
     Binds: listOrNull(volumes.binds),

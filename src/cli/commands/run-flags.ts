@@ -4,6 +4,7 @@
 import { isIPv4 } from 'node:net';
 import type { FlagSpec } from '../flags';
 import { parseRamBytes } from '../format/units';
+import { HEALTH_FLAGS } from './health-flags';
 import { parseMount } from './mount-options';
 import { parseMemorySwap, parseNanoCpus, parseSysctl, parseUlimit } from './option-parsers';
 
@@ -47,6 +48,7 @@ export const CONTAINER_CONFIG_FLAGS: FlagSpec[] = [
   { name: 'env-file', kind: 'list', description: 'Read environment variables from a file of NAME=VALUE lines' },
   { name: 'expose', kind: 'list', description: 'Expose a port or a range of ports: PORT[/PROTOCOL]' },
   { name: 'group-add', kind: 'list', description: 'Additional group for the container process (name or GID)' },
+  ...HEALTH_FLAGS,
   { name: 'hostname', short: 'h', kind: 'string', description: 'Container host name' },
   { name: 'init', kind: 'bool', description: 'Run an init process (tini) as PID 1 that forwards signals and reaps zombies' },
   { name: 'interactive', short: 'i', kind: 'bool', description: 'Keep STDIN open even when not attached' },
