@@ -83,7 +83,8 @@ export function resolveHealthCheck(record: ContainerRecord, imageConfig: ImageRu
   };
 }
 
-// ["CMD", args...] runs args directly; ["CMD-SHELL", line] runs line with /bin/sh -c; ["NONE"] disables the check.
+// Expands a Test: ["CMD", args...] runs args directly and ["CMD-SHELL", line] runs line with /bin/sh -c.
+// Returns null for ["NONE"] (disabled) and for an empty or unknown form.
 function commandOf(test: string[]): string[] | null {
   const [kind, ...rest] = test;
   if (kind === 'CMD' && rest.length > 0) return rest;

@@ -1,5 +1,5 @@
-// Actor IDs and attributes of image events, as dockerd builds them: pull and
-// push name the reference ("busybox:latest", name "busybox"); the other
+// Actor IDs and attributes of image events, as dockerd builds them. Pull and
+// push name the reference ("busybox:latest", name "busybox"), and the other
 // actions name the image ID. Attributes carry the image's labels when the image exists.
 import type { ImageRecord } from '../image/types';
 

@@ -16,6 +16,7 @@ import type {
   OutputChunk,
   ProcessTable,
   ContainerDetails,
+  EngineEvent,
   ContainerPathStat,
   ContainerStats,
   ContainerUpdate,
@@ -472,6 +473,12 @@ export class InMemoryEngineDouble implements Engine {
   async disconnectNetwork(network: string, container: string, force: boolean): Promise<void> {
     this.record('disconnectNetwork', network, container, force);
     this.networks.disconnect(this.find(container), network, force);
+  }
+
+  // The double records no events: the history is empty and nothing is delivered later.
+  subscribeEvents(_listener: (event: EngineEvent) => void): { history: EngineEvent[]; unsubscribe: () => void } {
+    this.record('subscribeEvents');
+    return { history: [], unsubscribe: () => undefined };
   }
 
   // The double does not model resource usage, updates or file copies; these raise 501.

@@ -110,12 +110,12 @@ test('health checks resume after restart', async () => {
   await waitForHealth('hc-resume', 'healthy');
 
   await daemon.restartDaemon();
-  const afterRestart = await healthOf('hc-resume');
+  const running = await docker(daemon, ['inspect', '-f', '{{.State.Status}}', 'hc-resume']);
+  assert.equal(running.stdout, 'running\n', 'the container outlived the daemon restart');
   await docker(daemon, ['exec', 'hc-resume', 'rm', '/ok']);
   await waitForHealth('hc-resume', 'unhealthy');
   const later = await healthOf('hc-resume');
   assert.ok(later.FailingStreak >= 3, 'probes ran after the restart');
-  assert.ok(later.Log.length > 0 && afterRestart !== null);
 
   await docker(daemon, ['rm', '-f', 'hc-resume']);
 });

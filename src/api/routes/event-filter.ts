@@ -1,7 +1,8 @@
-// Filters and JSON shape of GET /events, following dockerd's event filter:
-// container, network and volume match the actor's ID, an ID prefix or its
-// name attribute; image matches the image ID or name, with or without tag;
-// event matches the action or its part before ":" ("health_status").
+// Filters and JSON shape of GET /events, following dockerd's event filter.
+// The container, network and volume filters match the actor's ID, an ID
+// prefix or its name attribute. The image filter matches the image ID or
+// name, with or without tag. The event filter matches the action or its part
+// before ":", so "health_status" matches "health_status: healthy".
 import { InvalidArgumentError } from '../../common/errors';
 import type { EngineEvent } from '../../engine/engine';
 import type { FilterArgs } from '../filters/filter-args';

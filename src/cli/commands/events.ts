@@ -35,9 +35,9 @@ export function formatEventTime(timeNano: bigint): string {
 
 // Returns docker's default line for an event; attributes are sorted by key.
 export function formatEventLine(event: EventMessage, timeNano: bigint): string {
-  const attributes = Object.entries(event.Actor.Attributes ?? {})
-    .sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0))
-    .map(([key, value]) => `${key}=${value}`);
+  // Sorted by code unit, as Go's sort.Strings does.
+  const keys = Object.keys(event.Actor.Attributes ?? {}).sort();
+  const attributes = keys.map((key) => `${key}=${event.Actor.Attributes?.[key]}`);
   const suffix = attributes.length > 0 ? ` (${attributes.join(', ')})` : '';
   return `${formatEventTime(timeNano)} ${event.Type} ${event.Action} ${event.Actor.ID}${suffix}`;
 }

@@ -27,12 +27,12 @@ export const HEALTH_FLAGS: FlagSpec[] = [
 
 // Returns the request's Config.Healthcheck, or undefined when no health option was given (the image's check applies).
 export function healthcheckOf(flags: FlagValues): Record<string, unknown> | undefined {
-  const given = ['health-cmd', 'health-retries', ...DURATION_FLAGS.map(([flag]) => flag)].some((flag) => flags.isSet(flag));
+  const healthOptionSet = ['health-cmd', 'health-retries', ...DURATION_FLAGS.map(([flag]) => flag)].some((flag) => flags.isSet(flag));
   if (flags.bool('no-healthcheck')) {
-    if (given) throw new OptionError('--no-healthcheck conflicts with --health-* options');
+    if (healthOptionSet) throw new OptionError('--no-healthcheck conflicts with --health-* options');
     return { Test: ['NONE'] };
   }
-  if (!given) return undefined;
+  if (!healthOptionSet) return undefined;
 
   const command = flags.string('health-cmd');
   const healthcheck: Record<string, unknown> = { Test: command !== '' ? ['CMD-SHELL', command] : [] };
