@@ -297,7 +297,8 @@ test('create: stored fields and warnings', () => {
       OomKillDisable: false,
     },
   });
-  assert.deepEqual(spec.extra.Config, { Healthcheck: { Test: ['CMD', 'true'] }, OnBuild: ['RUN true'] });
+  assert.deepEqual(spec.extra.Config, { OnBuild: ['RUN true'] });
+  assert.deepEqual(spec.healthcheck, { test: ['CMD', 'true'], interval: 0, timeout: 0, startPeriod: 0, startInterval: 0, retries: 0 });
   assert.deepEqual(spec.extra.HostConfig, {
     PortBindings: { '80/tcp': [{ HostPort: '8080' }] },
     ExtraHosts: ['db:10.0.0.2'],
@@ -305,7 +306,7 @@ test('create: stored fields and warnings', () => {
     OomKillDisable: false,
     CpuQuota: 50_000,
   });
-  assert.deepEqual(warnings, ['Healthcheck is stored but health checks are not run yet']);
+  assert.deepEqual(warnings, []);
   assert.deepEqual(spec.portBindings, [{ hostIp: '', hostPort: 8080, hostPortEnd: 8080, containerPort: 80, protocol: 'tcp' }]);
   assert.deepEqual(spec.extraHosts, ['db:10.0.0.2']);
   const hostWarnings = decode({ HostConfig: { NetworkMode: 'host', PortBindings: { '80/tcp': [{}] } } }).warnings;

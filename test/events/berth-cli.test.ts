@@ -109,6 +109,7 @@ test('health checks resume after restart', async () => {
   assert.equal(started.exitCode, 0, started.stderr);
   await waitForHealth('hc-resume', 'healthy');
 
+  await daemon.killDaemon();
   await daemon.restartDaemon();
   const running = await docker(daemon, ['inspect', '-f', '{{.State.Status}}', 'hc-resume']);
   assert.equal(running.stdout, 'running\n', 'the container outlived the daemon restart');

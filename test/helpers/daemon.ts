@@ -29,7 +29,7 @@ export interface TestDaemon {
   stopDaemon(): Promise<void>;
   // Kills berthd and its whole process group with SIGKILL.
   killDaemon(): Promise<void>;
-  // Starts berthd again on the same root.
+  // Starts berthd again on the same root, stopping it first with SIGTERM if it still runs.
   restartDaemon(): Promise<void>;
   // Stops the daemon and removes every object of the instance.
   stop(): Promise<void>;
@@ -98,7 +98,10 @@ export async function startDaemon(options: StartOptions = {}): Promise<TestDaemo
         await exited;
       }
     },
-    restartDaemon: launch,
+    restartDaemon: async () => {
+      await daemon.stopDaemon();
+      await launch();
+    },
     stop: async () => {
       await daemon.stopDaemon().catch(() => undefined);
       await removeInstance(instance, root);

@@ -75,7 +75,8 @@ export function encodeEvent(event: EngineEvent): string {
   Object.assign(shape, {
     Type: event.type,
     Action: event.action,
-    Actor: { ID: event.actorId, Attributes: event.attributes },
+    // Go encodes map keys in sorted order, so dockerd's Attributes are sorted by key.
+    Actor: { ID: event.actorId, Attributes: Object.fromEntries(Object.entries(event.attributes).sort(([left], [right]) => (left < right ? -1 : 1))) },
     scope: 'local',
     time: Number(event.timeNano / 1_000_000_000n),
   });
