@@ -85,14 +85,14 @@ export async function startDaemon(options: StartOptions = {}): Promise<TestDaemo
     },
     pid: () => child?.pid ?? 0,
     stopDaemon: async () => {
-      if (child && child.exitCode === null) {
+      if (child && isRunning(child)) {
         const exited = new Promise((resolve) => child!.once('exit', resolve));
         child.kill('SIGTERM');
         await exited;
       }
     },
     killDaemon: async () => {
-      if (child && child.exitCode === null && child.pid) {
+      if (child && isRunning(child) && child.pid) {
         const exited = new Promise((resolve) => child!.once('exit', resolve));
         process.kill(-child.pid, 'SIGKILL');
         await exited;
@@ -110,6 +110,11 @@ export async function startDaemon(options: StartOptions = {}): Promise<TestDaemo
 
   if (options.loadBusybox ?? true) await loadArchive(socketPath, BUSYBOX_ARCHIVE);
   return daemon;
+}
+
+// A child killed by a signal keeps exitCode null, so both fields tell whether it still runs.
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
 }
 
 async function waitForPing(socketPath: string, child: ChildProcess, logFile: string): Promise<void> {
