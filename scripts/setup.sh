@@ -15,7 +15,7 @@ packages=(
   umoci skopeo busybox-static                        # building the starter image
   attr zstd procps iproute2 util-linux iptables      # tools the engine and tests call
   python3 make g++                                   # node-gyp for the native addon
-  docker-registry apache2-utils                      # test registries and htpasswd for the distribution tests
+  docker-registry apache2-utils openssl xz-utils     # test registries, htpasswd, test CAs, xz layers
 )
 missing=()
 for package in "${packages[@]}"; do
