@@ -7,7 +7,7 @@ import { templateTextOf } from '../format/formatter';
 import { parseGoTemplate } from '../format/template';
 import { TemplateExecutionError } from '../format/template-exec';
 import { TemplateSyntaxError } from '../format/template-lexer';
-import { parseTimestampArgument } from '../format/units';
+import { timestampFlag } from './time-flags';
 import { checkFilter, encodeFilters } from './filters';
 
 interface EventMessage {
@@ -76,17 +76,8 @@ export const eventsCommand: Command = {
   args: { max: 0 },
   aliases: [`${PROGRAM} system events`, `${PROGRAM} events`],
   async run(context, flags) {
-    const timeValue = (name: string): string | undefined => {
-      const value = flags.string(name);
-      if (value === '') return undefined;
-      try {
-        return parseTimestampArgument(value);
-      } catch (error) {
-        throw new CliError(`invalid value for "${name}": ${(error as Error).message}`);
-      }
-    };
-    const since = timeValue('since');
-    const until = timeValue('until');
+    const since = timestampFlag(flags, 'since');
+    const until = timestampFlag(flags, 'until');
 
     const format = flags.string('format');
     let template: ReturnType<typeof parseGoTemplate> | null = null;

@@ -3,8 +3,7 @@
 // until the container stops.
 import { PROGRAM, type Command } from '../command';
 import { copyRaw, demultiplex } from '../client/stdcopy';
-import { parseTimestampArgument } from '../format/units';
-import { CliError } from '../command';
+import { timestampFlag } from './time-flags';
 
 export const logsCommand: Command = {
   name: 'logs',
@@ -21,17 +20,8 @@ export const logsCommand: Command = {
   args: { min: 1, max: 1 },
   aliases: [`${PROGRAM} container logs`, `${PROGRAM} logs`],
   async run(context, flags, [target]) {
-    const timeValue = (name: string): string | undefined => {
-      const value = flags.string(name);
-      if (value === '') return undefined;
-      try {
-        return parseTimestampArgument(value);
-      } catch (error) {
-        throw new CliError(`invalid value for "${name}": ${(error as Error).message}`);
-      }
-    };
-    const since = timeValue('since');
-    const until = timeValue('until');
+    const since = timestampFlag(flags, 'since');
+    const until = timestampFlag(flags, 'until');
 
     const client = await context.client();
     const container = await client.json<{ Id: string; Config: { Tty: boolean } }>('GET', `/containers/${encodeURIComponent(target)}/json`);
