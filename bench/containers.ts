@@ -7,7 +7,7 @@
 //
 //   node dist/bench/containers.js [--iterations N]
 //
-// Docker is measured when a dockerd answers on /var/run/docker.sock (Debian's
+// Docker is measured when a dockerd listens on /var/run/docker.sock (Debian's
 // docker.io), Podman when `podman` is on PATH. Both get the same busybox
 // archive loaded first; nothing is pulled from a registry.
 import { spawnSync } from 'node:child_process';

@@ -72,7 +72,7 @@ export interface NetworkAttachment {
   ipv4Address: string;
 }
 
-// A -p request: host address and port range to container port range. hostPort 0 asks for a free port.
+// A -p request: host address and port range to container port range. hostPort 0 requests a free port.
 export interface PortPublishSpec {
   hostIp: string;
   hostPort: number;

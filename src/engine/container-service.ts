@@ -118,7 +118,7 @@ export class ContainerService {
     return this.store.all();
   }
 
-  // Returns the ID of a container that uses the image, or null; image removal asks this.
+  // Returns the ID of a container that uses the image, or null. Image removal calls it.
   containerUsingImage(imageId: string): string | null {
     return this.store.all().find((record) => record.imageId === imageId)?.id ?? null;
   }
@@ -390,7 +390,7 @@ export class ContainerService {
     return new Promise((resolve) => this.events.once(`exit:${id}`, resolve));
   }
 
-  // Records an exit reported by the runtime, then restarts or removes the container as its settings say.
+  // Records an exit reported by the runtime, then restarts or removes the container as its restart policy and --rm require.
   async handleExit(id: string): Promise<void> {
     let record: ContainerRecord;
     try {

@@ -173,7 +173,7 @@ function requireBlob(spool: ArchiveSpool, descriptor: Descriptor): SpooledFile {
     throw new InvalidArgumentError(`load image archive: blob ${descriptor.digest}: digest mismatch: the content hashes to ${file.digest}`);
   }
   if (file.size !== descriptor.size) {
-    throw new InvalidArgumentError(`load image archive: blob ${descriptor.digest}: size mismatch: the descriptor says ${descriptor.size} bytes, the blob has ${file.size}`);
+    throw new InvalidArgumentError(`load image archive: blob ${descriptor.digest}: size mismatch: expected ${descriptor.size} bytes from the descriptor, the blob has ${file.size}`);
   }
   return file;
 }

@@ -79,7 +79,10 @@ export async function layerBlobFor(file: { file: string; digest: string; size: n
 export function buildManifest(config: { digest: string; size: number }, layers: readonly LayerBlob[]): BuiltManifest {
   const oci = layers.some((layer) => layer.compression === 'zstd');
   const layerType = (compression: LayerBlob['compression']) => {
-    if (oci) return compression === 'zstd' ? LAYER_MEDIA_TYPES.ociZstd : compression === 'gzip' ? LAYER_MEDIA_TYPES.ociGzip : LAYER_MEDIA_TYPES.ociTar;
+    if (oci) {
+      if (compression === 'zstd') return LAYER_MEDIA_TYPES.ociZstd;
+      return compression === 'gzip' ? LAYER_MEDIA_TYPES.ociGzip : LAYER_MEDIA_TYPES.ociTar;
+    }
     return compression === 'gzip' ? LAYER_MEDIA_TYPES.dockerGzip : LAYER_MEDIA_TYPES.dockerTar;
   };
   const manifest = {

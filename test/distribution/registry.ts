@@ -30,7 +30,7 @@ export interface TestRegistry {
   caFile: string | null;
   username: string | null;
   password: string | null;
-  // Requests the token server answered, for checks of the bearer flow.
+  // Requests the token server served, for checks of the bearer flow.
   tokenRequests: string[];
   stop(): Promise<void>;
 }
@@ -146,7 +146,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-// Waits until GET /v2/ answers (200 or 401, both mean the registry is serving).
+// Waits until GET /v2/ returns 200 or 401, either of which means the registry is serving.
 async function waitForRegistry(registry: TestRegistry, child: ChildProcess, logFile: string): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {

@@ -1,6 +1,6 @@
 // Docker's multiplexed stream format, used for attach, exec and logs when the
 // process has no TTY. Each frame is an 8-byte header followed by the payload.
-// The header holds the stream (0 stdin, 1 stdout, 2 stderr, 3 daemon error),
+// The header contains the stream (0 stdin, 1 stdout, 2 stderr, 3 daemon error),
 // three zero bytes, and the payload length as a big-endian uint32.
 import type { Readable, Writable } from 'node:stream';
 

@@ -1,5 +1,5 @@
 // Linux capabilities of a container process, computed the way Docker does:
-// a default set, then --cap-add and --cap-drop (either may say ALL), or every
+// a default set, then --cap-add and --cap-drop (either may name ALL), or every
 // capability berthd itself may pass on when the container is privileged.
 import fs from 'node:fs';
 import { InvalidArgumentError } from '../../common/errors';

@@ -102,7 +102,9 @@ export function convertSeccompProfile(profile: SeccompProfile, capabilities: Rea
 
   for (const rule of profile.syscalls ?? []) {
     if (!ruleApplies(rule, capabilities, platform)) continue;
-    const names = rule.names?.length ? rule.names : rule.name ? [rule.name] : [];
+    let names: string[] = [];
+    if (rule.names?.length) names = rule.names;
+    else if (rule.name) names = [rule.name];
     if (names.length === 0) continue;
     const converted: OciSeccompSyscall = { names: [...names], action: rule.action };
     if (rule.errnoRet !== undefined) converted.errnoRet = rule.errnoRet;

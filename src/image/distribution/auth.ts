@@ -1,6 +1,6 @@
 // Registry credentials and the WWW-Authenticate flow of the Docker registry
-// API: a 401 names a scheme; Basic is answered with the credentials, Bearer
-// by asking the token server in the challenge's realm for a token with the
+// API: a 401 names a scheme. Basic is met with the credentials, and Bearer
+// by requesting from the token server in the challenge's realm for a token with the
 // needed scope ("repository:library/busybox:pull,push").
 import { InvalidArgumentError } from '../../common/errors';
 
@@ -71,7 +71,7 @@ export function tokenRequestUrl(challenge: Challenge, scopes: string[], credenti
   return url;
 }
 
-// Picks the token from a token server's answer, which uses "token" or "access_token".
+// Picks the token from a token server's response, which uses "token" or "access_token".
 export function tokenFromResponse(body: Buffer, realm: string): string {
   let parsed: { token?: unknown; access_token?: unknown };
   try {

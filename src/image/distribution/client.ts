@@ -1,5 +1,5 @@
 // An HTTP(S) client for one repository on one registry endpoint, with Node's
-// own http and https modules. It answers 401 challenges (Basic or Bearer
+// own http and https modules. It handles 401 challenges (Basic or Bearer
 // token), follows redirects (dropping credentials when the origin changes),
 // retries idempotent requests on transient failures with backoff, and turns
 // registry error bodies into Docker's messages ("manifest unknown: manifest unknown").
@@ -123,7 +123,7 @@ export class RegistryClient {
     }
     if (challenge.scheme !== 'bearer') return null;
 
-    // A login check (empty repository) asks for a token without a scope.
+    // A login check (empty repository) requests a token without a scope.
     const scopes = this.repository === '' ? [] : [`repository:${this.repository}:${this.actions.join(',')}`];
     const url = tokenRequestUrl(challenge, scopes, this.credentials);
     const realm = challenge.parameters.realm;
@@ -170,7 +170,7 @@ export class RegistryClient {
       const request = module.request(url, { method, headers, agent, timeout: IDLE_TIMEOUT_MS }, (response) => {
         resolve({ status: response.statusCode ?? 0, headers: response.headers, body: response });
       });
-      request.on('timeout', () => request.destroy(Object.assign(new Error(`${method} ${url.href}: no answer within ${IDLE_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
+      request.on('timeout', () => request.destroy(Object.assign(new Error(`${method} ${url.href}: timed out after ${IDLE_TIMEOUT_MS / 1000} s without a response`), { code: 'ETIMEDOUT' })));
       request.on('error', (error) => reject(connectionError(method, url, error)));
       const content = body?.();
       if (content === undefined) request.end();

@@ -1,7 +1,7 @@
 // Checks registry credentials for `docker login` (POST /auth): GET /v2/ on
-// the registry and answer its challenge. Basic credentials are sent to the
-// registry, and Bearer challenges are answered by asking the token server for
-// a token without a repository scope. Nothing is stored; the CLI keeps the credentials.
+// the registry, then meet its challenge. Basic credentials are sent to the
+// registry, and for a Bearer challenge a token without a repository scope is
+// requested from the token server. Nothing is stored, because the CLI keeps the credentials.
 import type { RegistrySettings } from '../../common/config';
 import type { Logger } from '../../common/logger';
 import { InvalidArgumentError, UnauthorizedError } from '../../common/errors';

@@ -136,7 +136,7 @@ export class EmbeddedResolver {
     const names = listener.names;
     const local = names[question.name];
     if (local && question.class === CLASS_IN) {
-      // A known container name has only IPv4 addresses, so other types get an empty answer section instead of a forward.
+      // A known container name has only IPv4 addresses, so other query types get an empty answer section and are not forwarded.
       return buildResponse(message, question, RCODE_NOERROR, question.type === TYPE_A ? local : []);
     }
 
