@@ -48,6 +48,9 @@ export interface DaemonConfig {
   dnsOptions: string[];
   // Ranges that bridge networks without --subnet take their subnets from, each split into networks of size bits.
   defaultAddressPools: { base: string; size: number }[];
+  // Default --log-opt values for containers that do not set the key (dockerd's log-opts), such as
+  // { "max-size": "10m", "max-file": "3" }. The config file may spell the key "log-opts" as daemon.json does.
+  logOpts: Record<string, string>;
 }
 
 export const DEFAULT_INSTANCE = 'berth';
@@ -76,6 +79,7 @@ export function defaultConfig(instance = DEFAULT_INSTANCE, root?: string): Daemo
     dnsSearch: [],
     dnsOptions: [],
     defaultAddressPools: [{ base: '10.210.0.0/16', size: 24 }],
+    logOpts: {},
   };
 }
 
@@ -121,6 +125,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, overrid
   if (environment.BERTH_DEFAULT_ADDRESS_POOLS) {
     config.defaultAddressPools = parseAddressPools(environment.BERTH_DEFAULT_ADDRESS_POOLS);
   }
+  if (environment.BERTH_LOG_OPTS) config.logOpts = parseKeyValueList(environment.BERTH_LOG_OPTS, 'BERTH_LOG_OPTS');
   if (environment.BERTH_REGISTRY_CERTS_DIRECTORIES) {
     config.registry.certsDirectories = environment.BERTH_REGISTRY_CERTS_DIRECTORIES.split(':').filter(Boolean);
   }
@@ -143,7 +148,8 @@ function readConfigFile(file: string): PartialConfig {
   try {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('expected a JSON object');
-    return parsed as PartialConfig;
+    const { 'log-opts': logOpts, ...rest } = parsed as PartialConfig & { 'log-opts'?: Record<string, string> };
+    return logOpts === undefined ? rest : { ...rest, logOpts };
   } catch (error) {
     throw new InvalidArgumentError(`parse config file ${file}: ${(error as Error).message}`, { cause: error });
   }
@@ -155,6 +161,17 @@ function applyPartial(config: DaemonConfig, partial: PartialConfig): void {
     if (value !== undefined && key in config) (config as unknown as Record<string, unknown>)[key] = value;
   }
   if (registry) config.registry = { ...config.registry, ...registry };
+}
+
+// Parses "max-size=10m,max-file=3" into an object.
+function parseKeyValueList(text: string, source: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const item of text.split(',').map((entry) => entry.trim()).filter(Boolean)) {
+    const equals = item.indexOf('=');
+    if (equals <= 0) throw new InvalidArgumentError(`invalid ${source} entry "${item}": use KEY=VALUE`);
+    result[item.slice(0, equals)] = item.slice(equals + 1);
+  }
+  return result;
 }
 
 // Parses "10.210.0.0/16:24,10.211.0.0/16:26": base ranges and the prefix length of the networks cut from them.
@@ -174,6 +191,10 @@ function validate(config: DaemonConfig): void {
   }
   if (!['runc', 'crun'].includes(config.runtime)) {
     throw new InvalidArgumentError(`invalid runtime "${config.runtime}": use runc or crun`);
+  }
+  const logOpts: unknown = config.logOpts;
+  if (typeof logOpts !== 'object' || logOpts === null || Array.isArray(logOpts) || Object.values(logOpts).some((value) => typeof value !== 'string')) {
+    throw new InvalidArgumentError('invalid log-opts: use an object of string values, such as {"max-size": "10m", "max-file": "3"}');
   }
   for (const key of ['dataRoot', 'runRoot', 'socketPath'] as const) {
     if (!path.isAbsolute(config[key])) throw new InvalidArgumentError(`invalid ${key} "${config[key]}": the path must be absolute`);

@@ -62,6 +62,7 @@ import { EventLog, type EventListener } from './events';
 import { HealthMonitor } from './health';
 import { familiarReference, imageEventIdentity } from './image-events';
 import { recoverContainers } from './recovery';
+import { parseLogLimits } from '../container/runtime/log-limits';
 import { readEngineId, readOperatingSystem } from './host-info';
 
 export const BERTH_VERSION = '0.1.0';
@@ -86,6 +87,8 @@ export class BerthEngine implements Engine {
     private readonly config: DaemonConfig,
     private readonly logger: Logger,
   ) {
+    // Invalid default log options stop berthd at start, as they stop dockerd.
+    parseLogLimits(config.logOpts);
     const paths = storePaths(config);
     this.images = new ImageService(paths.images, logger.child({ subsystem: 'image' }));
     this.volumes = new VolumeStore(paths.volumes, logger.child({ subsystem: 'volume' }));

@@ -18,6 +18,7 @@ import type { ContainerRecord, ContainerSpec } from '../container/types';
 import type { ImageService } from '../image/service';
 import type { VolumeStore } from '../volume/store';
 import { buildContainerRecord, validateDaemonLimits } from './container-create';
+import { mergeLogConfig, parseLogLimits } from '../container/runtime/log-limits';
 import { copyImageContentIntoVolumes, resolveMounts } from './container-mounts';
 import { normalizeNetworkMode, type ContainerNetworking } from './container-networking';
 import type { ContainerStreams } from './container-streams';
@@ -82,6 +83,9 @@ export class ContainerService {
 
   async create(spec: ContainerSpec): Promise<{ id: string; warnings: string[] }> {
     validateDaemonLimits(spec);
+    // inspect shows the merged options, as Docker's HostConfig.LogConfig does.
+    spec.logConfig = mergeLogConfig(spec.logConfig, this.config.logOpts);
+    parseLogLimits(spec.logConfig.config, spec.logConfig.type);
     validateSpec(spec);
     const image = this.images.resolve(spec.image);
 

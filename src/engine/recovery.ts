@@ -29,6 +29,7 @@ export async function recoverContainers(service: ContainerService, store: Contai
       }
       if (await runtime.isRunning(record.id)) {
         logger.info({ container: record.id, pid: record.state.pid }, 'container still running');
+        runtime.keepLogs(record);
         continue;
       }
       await service.locks.run(record.id, async () => {

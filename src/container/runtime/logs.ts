@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { hasErrorCode } from '../../common/errors';
 import type { LogEntry, LogOptions } from '../../engine/engine';
 import { LineJoiner, LineSplitter, parseLogLine, type TimedLogEntry } from './log-format';
+import { heldLogPath, keptLogPaths } from './log-rotation';
 
 const READ_CHUNK = 64 * 1024;
 // While following, how often the reader checks whether the container still
@@ -91,10 +92,106 @@ function waitForChange(file: string, signal: AbortSignal | undefined): Promise<v
   });
 }
 
-async function* logEntries(logPath: string, options: LogOptions, isRunning: () => boolean, signal?: AbortSignal): AsyncGenerator<LogEntry> {
-  let file = await openIfExists(logPath);
-  const splitter = new LineSplitter();
+// Log files of the container, oldest first: the kept files, the held file when
+// conmon replaced it and berthd has not yet moved it, and the current file.
+async function olderLogFiles(logPath: string, maxFile: number): Promise<string[]> {
+  if (maxFile <= 1) return [];
+  const files: string[] = [];
+  for (const kept of keptLogPaths(logPath, maxFile)) {
+    if (await inodeOf(kept) !== null) files.push(kept);
+  }
+  const held = heldLogPath(logPath);
+  const heldInode = await inodeOf(held);
+  if (heldInode !== null && heldInode !== (await inodeOf(logPath))) files.push(held);
+  return files;
+}
+
+async function inodeOf(file: string): Promise<number | null> {
+  try {
+    return (await fsp.stat(file)).ino;
+  } catch (error) {
+    if (hasErrorCode(error, 'ENOENT')) return null;
+    throw error;
+  }
+}
+
+// Reads one closed-for-writing file from offset to its end as entries.
+async function readWholeFile(file: string, offset: number, joiner: LineJoiner): Promise<{ entries: TimedLogEntry[]; complete: number }> {
+  const handle = await openIfExists(file);
+  if (!handle) return { entries: [], complete: 0 };
+  try {
+    const splitter = new LineSplitter();
+    const chunk = Buffer.allocUnsafe(READ_CHUNK);
+    const entries: TimedLogEntry[] = [];
+    let complete = 0;
+    let position = offset;
+    while (true) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
+      if (bytesRead === 0) return { entries, complete };
+      position += bytesRead;
+      for (const line of splitter.push(chunk.subarray(0, bytesRead))) {
+        const record = parseLogLine(line);
+        if (!record) continue;
+        if (!record.partial) complete++;
+        const entry = joiner.add(record);
+        if (entry) entries.push(entry);
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+// Returns the entries of the older files, limited to what a tail of `tail` lines needs.
+async function readOlderFiles(files: string[], tail: number | null): Promise<{ entries: TimedLogEntry[]; joiner: LineJoiner }> {
+  let start = 0;
+  const offsets = new Map<string, number>();
+  if (tail !== null) {
+    // Walks back from the newest older file until the tail is covered.
+    start = files.length;
+    let needed = tail;
+    while (start > 0 && needed > 0) {
+      const file = files[start - 1];
+      const handle = await openIfExists(file);
+      if (!handle) break;
+      try {
+        const { size } = await handle.stat();
+        const offset = await tailOffset(handle, size, needed);
+        offsets.set(file, offset);
+        start--;
+        if (offset > 0) break;
+        needed -= await countCompleteRecords(handle, size);
+      } finally {
+        await handle.close();
+      }
+    }
+  }
+
   const joiner = new LineJoiner();
+  const entries: TimedLogEntry[] = [];
+  for (const file of files.slice(start)) {
+    const read = await readWholeFile(file, offsets.get(file) ?? 0, joiner);
+    entries.push(...read.entries);
+  }
+  return { entries, joiner };
+}
+
+async function countCompleteRecords(handle: fsp.FileHandle, size: number): Promise<number> {
+  const content = Buffer.alloc(size);
+  await handle.read(content, 0, size, 0);
+  let count = 0;
+  for (const line of new LineSplitter().push(content)) {
+    const record = parseLogLine(line);
+    if (record && !record.partial) count++;
+  }
+  return count;
+}
+
+async function* logEntries(logPath: string, options: LogOptions, isRunning: () => boolean, signal: AbortSignal | undefined, maxFile: number): AsyncGenerator<LogEntry> {
+  const older = await readOlderFiles(await olderLogFiles(logPath, maxFile), options.tail);
+  let file = await openIfExists(logPath);
+  let splitter = new LineSplitter();
+  const joiner = older.joiner;
   let position = 0;
   const chunk = Buffer.allocUnsafe(READ_CHUNK);
 
@@ -116,12 +213,19 @@ async function* logEntries(logPath: string, options: LogOptions, isRunning: () =
     }
   };
 
+  // conmon replaced the file at max-size when the path names another inode than the open file.
+  const replaced = async (): Promise<boolean> => {
+    if (!file) return false;
+    const pathInode = await inodeOf(logPath);
+    return pathInode !== null && pathInode !== (await file.stat()).ino;
+  };
+
   try {
     if (file && options.tail !== null) {
       const { size } = await file.stat();
       position = await tailOffset(file, size, options.tail);
     }
-    let existing = await readAvailable();
+    let existing = [...older.entries, ...(await readAvailable())];
     const following = options.follow && isRunning();
     if (!following) existing.push(...joiner.flush());
     if (options.tail !== null) existing = existing.slice(Math.max(0, existing.length - options.tail));
@@ -134,6 +238,15 @@ async function* logEntries(logPath: string, options: LogOptions, isRunning: () =
       if (options.until > 0 && Date.now() / 1000 > options.until) return;
       const running = isRunning();
       const fresh = await readAvailable();
+      if (await replaced()) {
+        // The old file is complete once replaced: read its rest, then the new file from its start.
+        fresh.push(...(await readAvailable()));
+        await file?.close();
+        file = null;
+        splitter = new LineSplitter();
+        position = 0;
+        fresh.push(...(await readAvailable()));
+      }
       // The container's output is complete once it stopped and the file was read to its end.
       if (!running) fresh.push(...joiner.flush());
       for (const entry of fresh) {
@@ -148,7 +261,8 @@ async function* logEntries(logPath: string, options: LogOptions, isRunning: () =
 }
 
 // Returns an object-mode stream of LogEntry. With follow it ends once
-// isRunning() is false and the file is read to its end, or on abort.
-export function readLogFile(logPath: string, options: LogOptions, isRunning: () => boolean, signal?: AbortSignal): Readable {
-  return Readable.from(logEntries(logPath, options, isRunning, signal), { objectMode: true });
+// isRunning() is false and the file is read to its end, or on abort. With
+// maxFile above 1 the kept older files are read first.
+export function readLogFile(logPath: string, options: LogOptions, isRunning: () => boolean, signal?: AbortSignal, maxFile = 1): Readable {
+  return Readable.from(logEntries(logPath, options, isRunning, signal, maxFile), { objectMode: true });
 }

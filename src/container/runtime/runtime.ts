@@ -20,6 +20,8 @@ import { startExec } from './exec';
 import { releaseThroughExecFifo } from './exec-fifo';
 import { ExitWatcher, readExitFile } from './exits';
 import { readLogFile } from './logs';
+import { parseLogLimits, type LogLimits } from './log-limits';
+import { LogKeeper } from './log-rotation';
 import { cgroupsPathFor } from './oci-spec';
 import { isMountPoint, mountOverlay, unmountOverlay } from './rootfs';
 import { findExecutable, isContainerGone, Runc } from './runc';
@@ -49,6 +51,7 @@ export class ContainerRuntime {
   private runc!: Runc;
   private monitorCgroups: string[] = [];
   private readonly exitWatcher: ExitWatcher;
+  private readonly logKeeper: LogKeeper;
   private readonly collecting = new Map<string, Promise<CollectedExit | null>>();
   // runc delete calls started by collectExit and not finished yet.
   private readonly pendingDeletes = new Map<string, Promise<void>>();
@@ -62,6 +65,7 @@ export class ContainerRuntime {
     this.logger = (logger.bindings() as { subsystem?: string }).subsystem === 'runtime' ? logger : logger.child({ subsystem: 'runtime' });
     this.stores = storePaths(config);
     this.exitWatcher = new ExitWatcher(this.stores.exits, this.logger);
+    this.logKeeper = new LogKeeper(this.logger);
   }
 
   async init(): Promise<void> {
@@ -125,6 +129,9 @@ export class ContainerRuntime {
       '--socket-dir-path', this.stores.conmonSockets,
       '--log-level', CONMON_LOG_LEVEL,
     ];
+    // conmon replaces the log file at this size by itself, so the bound holds while berthd is down.
+    const limits = logLimitsOf(record);
+    if (record.logDriver !== 'none' && limits.maxSize !== null) args.push('--log-size-max', String(limits.maxSize));
     // With a TTY the terminal carries stdin too.
     if (record.spec.tty) args.push('-t');
     else if (record.spec.openStdin) args.push('-i');
@@ -167,6 +174,7 @@ export class ContainerRuntime {
       await this.abandonStart(id, paths);
       throw startFailure('OCI runtime start failed', error);
     }
+    this.keepLogs(record);
     this.logger.debug({ container: id, pid, conmonPid: conmon.pid }, 'container process started');
     return { pid };
   }
@@ -271,6 +279,7 @@ export class ContainerRuntime {
     // runc delete (a subprocess of about 10 ms) goes on while the engine records the exit and unmounts;
     // start and cleanup wait for it.
     this.deleteInBackground(containerId);
+    this.logKeeper.stop(containerId);
     await fs.rm(path.join(this.stores.exits, containerId), { force: true });
     this.exitWatcher.forget(containerId);
     const result = { exitCode: exit.exitCode, oomKilled: (oomKills ?? 0) > 0 || oomFile, finishedAt: exit.finishedAt };
@@ -303,6 +312,7 @@ export class ContainerRuntime {
   // Stops watching for exits, for daemon shutdown. Containers keep running under conmon.
   close(): void {
     this.exitWatcher.stop();
+    this.logKeeper.stopAll();
   }
 
   async isRunning(containerId: string): Promise<boolean> {
@@ -311,7 +321,14 @@ export class ContainerRuntime {
   }
 
   readLogs(record: ContainerRecord, options: LogOptions, isRunning: () => boolean, signal?: AbortSignal): Readable {
-    return readLogFile(record.logPath, options, isRunning, signal);
+    return readLogFile(record.logPath, options, isRunning, signal, logLimitsOf(record).maxFile);
+  }
+
+  // Starts keeping the older log files of a running container (max-file above 1); recovery calls it
+  // for containers that kept running while berthd was down.
+  keepLogs(record: ContainerRecord): void {
+    if (record.logDriver === 'none') return;
+    this.logKeeper.start(record.id, record.logPath, logLimitsOf(record).maxFile);
   }
 
   // Reads the container's resource usage from its cgroups and network namespace; pid is its init process.
@@ -377,5 +394,15 @@ export class ContainerRuntime {
       return;
     }
     await fs.rm(paths.bundleDir, { recursive: true, force: true });
+  }
+}
+
+// Records created before log limits existed, or with options checked at create, parse without error.
+function logLimitsOf(record: ContainerRecord): LogLimits {
+  try {
+    return parseLogLimits(record.spec.logConfig?.config ?? {}, record.spec.logConfig?.type);
+  } catch {
+    // create rejects invalid options, so only a hand-edited record gets here: it logs without limits.
+    return { maxSize: null, maxFile: 1 };
   }
 }
