@@ -28,6 +28,8 @@ type Modules = {
   stats: typeof import('./commands/stats');
   update: typeof import('./commands/update');
   cp: typeof import('./commands/cp');
+  prune: typeof import('./commands/prune');
+  systemDf: typeof import('./commands/system-df');
 };
 
 const load = {
@@ -52,6 +54,8 @@ const load = {
   stats: () => require('./commands/stats') as Modules['stats'],
   update: () => require('./commands/update') as Modules['update'],
   cp: () => require('./commands/cp') as Modules['cp'],
+  prune: () => require('./commands/prune') as Modules['prune'],
+  systemDf: () => require('./commands/system-df') as Modules['systemDf'],
 };
 
 // The summary is repeated here so help text needs no command module; a test checks it against the loaded command.
@@ -107,6 +111,9 @@ const networkCreateCommand = entry('Create a network', () => load.networks().net
 const networkDisconnectCommand = entry('Disconnect a container from a network', () => load.networks().networkDisconnectCommand);
 const networkInspectCommand = entry('Display detailed information on one or more networks', () => load.inspect().networkInspectCommand);
 const networkListCommand = entry('List networks', () => load.networks().networkListCommand);
+const containerPruneCommand = entry('Remove all stopped containers', () => load.prune().containerPruneCommand);
+const systemPruneCommand = entry('Remove unused data', () => load.prune().systemPruneCommand);
+const systemDfCommand = entry('Show docker disk usage', () => load.systemDf().systemDfCommand);
 const networkPruneCommand = entry('Remove all unused networks', () => load.networks().networkPruneCommand);
 const networkRemoveCommand = entry('Remove one or more networks', () => load.networks().networkRemoveCommand);
 const portCommand = entry('List port mappings or a specific mapping for the container', () => load.port().portCommand);
@@ -138,6 +145,7 @@ const CONTAINER_GROUP = group(
     ['ps', psCommand],
     ['pause', pauseCommand],
     ['port', portCommand],
+    ['prune', containerPruneCommand],
     ['rename', renameCommand],
     ['restart', restartCommand],
     ['rm', removeCommand],
@@ -151,7 +159,7 @@ const CONTAINER_GROUP = group(
     ['update', updateCommand],
     ['wait', waitCommand],
   ],
-  ['attach', 'commit', 'cp', 'create', 'diff', 'exec', 'export', 'inspect', 'kill', 'logs', 'ls', 'pause', 'port', 'rename', 'restart', 'rm', 'run', 'start', 'stats', 'stop', 'top', 'unpause', 'update', 'wait'],
+  ['attach', 'commit', 'cp', 'create', 'diff', 'exec', 'export', 'inspect', 'kill', 'logs', 'ls', 'pause', 'port', 'prune', 'rename', 'restart', 'rm', 'run', 'start', 'stats', 'stop', 'top', 'unpause', 'update', 'wait'],
 );
 
 const IMAGE_GROUP = group(
@@ -207,7 +215,12 @@ const NETWORK_GROUP = group(
   ['connect', 'create', 'disconnect', 'inspect', 'ls', 'prune', 'rm'],
 );
 
-const SYSTEM_GROUP = group('system', 'Manage Berth', [['events', eventsCommand], ['info', infoCommand]], ['events', 'info']);
+const SYSTEM_GROUP = group(
+  'system',
+  'Manage Berth',
+  [['df', systemDfCommand], ['events', eventsCommand], ['info', infoCommand], ['prune', systemPruneCommand]],
+  ['df', 'events', 'info', 'prune'],
+);
 
 export const GROUPS: ReadonlyMap<string, CommandGroup> = new Map([CONTAINER_GROUP, IMAGE_GROUP, NETWORK_GROUP, VOLUME_GROUP, SYSTEM_GROUP].map((entry) => [entry.name, entry]));
 

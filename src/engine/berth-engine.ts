@@ -38,6 +38,9 @@ import type {
   PutArchiveOptions,
   PruneImagesOptions,
   PruneImagesResult,
+  PruneContainersOptions,
+  PruneContainersResult,
+  DiskUsage,
   ContainerDetails,
   ContainerNetworkState,
   NetworkCreateRequest,
@@ -62,6 +65,8 @@ import { EventLog, type EventListener } from './events';
 import { HealthMonitor } from './health';
 import { familiarReference, imageEventIdentity } from './image-events';
 import { recoverContainers } from './recovery';
+import { pruneContainers } from './container-prune';
+import { measureDiskUsage } from './disk-usage';
 import { parseLogLimits } from '../container/runtime/log-limits';
 import { readEngineId, readOperatingSystem } from './host-info';
 
@@ -369,10 +374,12 @@ export class BerthEngine implements Engine {
     this.eventLog.emit('network', 'destroy', network.id, { name: network.name, type: network.driver });
   }
 
-  async pruneNetworks(options: { labels: string[] }): Promise<string[]> {
+  async pruneNetworks(options: { labels: string[]; until?: number | null }): Promise<string[]> {
     const removed: string[] = [];
+    const until = options.until ?? null;
     for (const network of this.networks.list()) {
       if (network.builtIn || !matchesLabels(network.labels, options.labels)) continue;
+      if (until !== null && Date.parse(network.created) / 1000 >= until) continue;
       if (Object.keys(network.endpoints).length > 0) continue;
       if (this.containers.list().some((record) => record.networks?.[network.id])) continue;
       await this.networks.remove(network.id);
@@ -565,6 +572,14 @@ export class BerthEngine implements Engine {
 
   pruneImages(options: PruneImagesOptions): Promise<PruneImagesResult> {
     return this.images.prune(options, (imageId) => this.containers.containerUsingImage(imageId));
+  }
+
+  pruneContainers(options: PruneContainersOptions): Promise<PruneContainersResult> {
+    return pruneContainers(this.containers, this.eventLog, this.logger, (id) => this.runtime.pathsFor(id).upperDir, options);
+  }
+
+  diskUsage(): Promise<DiskUsage> {
+    return measureDiskUsage({ images: this.images, volumes: this.volumes, containers: this.containers.list(), upperDir: (id) => this.runtime.pathsFor(id).upperDir });
   }
 
   containerStats(idOrName: string): Promise<ContainerStats> {

@@ -211,6 +211,11 @@ export interface CommitOptions {
   config: ImageRuntimeConfig | null;
 }
 
+export type { PruneContainersOptions, PruneContainersResult } from './container-prune';
+export type { DiskUsage, ImageUsage, ContainerUsage, VolumeUsage } from './disk-usage';
+import type { PruneContainersOptions, PruneContainersResult } from './container-prune';
+import type { DiskUsage } from './disk-usage';
+
 export interface PruneImagesOptions {
   // False removes every image no container uses, not only untagged ones.
   danglingOnly: boolean;
@@ -320,8 +325,9 @@ export interface Engine {
   createNetwork(request: NetworkCreateRequest): Promise<NetworkRecord>;
   // Built-in networks and networks with endpoints cannot be removed (Docker's 403 and 409).
   removeNetwork(idOrName: string): Promise<void>;
-  // Removes user-defined networks without endpoints; returns their names.
-  pruneNetworks(options: { labels: string[] }): Promise<string[]>;
+  // Removes user-defined networks without endpoints; returns their names. until is in Unix
+  // seconds: only networks created before it are removed.
+  pruneNetworks(options: { labels: string[]; until?: number | null }): Promise<string[]>;
   connectNetwork(network: string, container: string, attachment: NetworkAttachment): Promise<void>;
   disconnectNetwork(network: string, container: string, force: boolean): Promise<void>;
   containerSize(idOrName: string): Promise<ContainerSize>;
@@ -356,6 +362,10 @@ export interface Engine {
   putContainerArchive(idOrName: string, containerPath: string, archive: Readable, options: PutArchiveOptions): Promise<void>;
   // Removes images no container uses: untagged ones, or all with danglingOnly false.
   pruneImages(options: PruneImagesOptions): Promise<PruneImagesResult>;
+  // Removes stopped containers that match the filters (`docker container prune`).
+  pruneContainers(options: PruneContainersOptions): Promise<PruneContainersResult>;
+  // Measures images, containers and volumes for `docker system df`.
+  diskUsage(): Promise<DiskUsage>;
 
   // Returns the stored event history and subscribes to later events in one step, so that no event is
   // missed or delivered twice between the two. The caller must call unsubscribe when done.

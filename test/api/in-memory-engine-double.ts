@@ -19,6 +19,9 @@ import type {
   EngineEvent,
   ContainerPathStat,
   ContainerStats,
+  DiskUsage,
+  PruneContainersOptions,
+  PruneContainersResult,
   ContainerUpdate,
   PutArchiveOptions,
   CommitOptions,
@@ -479,6 +482,17 @@ export class InMemoryEngineDouble implements Engine {
   subscribeEvents(_listener: (event: EngineEvent) => void): { history: EngineEvent[]; unsubscribe: () => void } {
     this.record('subscribeEvents');
     return { history: [], unsubscribe: () => undefined };
+  }
+
+  // The double does not model container prune or disk usage; these raise 501.
+  async pruneContainers(options: PruneContainersOptions): Promise<PruneContainersResult> {
+    this.record('pruneContainers', options);
+    throw new NotImplementedError('the engine double does not model container prune');
+  }
+
+  async diskUsage(): Promise<DiskUsage> {
+    this.record('diskUsage');
+    throw new NotImplementedError('the engine double does not model disk usage');
   }
 
   // The double does not model resource usage, updates or file copies; these raise 501.

@@ -14,6 +14,7 @@ import { validateContainerName } from '../decode/names';
 import { parseSignal } from '../decode/signals';
 import { FilterArgs } from '../filters/filter-args';
 import { selectContainers, validateContainerFilters } from '../filters/container-filters';
+import { parseUntil } from '../filters/image-volume-filters';
 import { queryBool, queryInteger, queryUint32 } from '../query';
 import type { Router } from '../router';
 import { containerInspectShape, containerSummaryShape, type ContainerSize } from '../shapes/container';
@@ -187,7 +188,23 @@ async function renameContainer(request: ApiRequest, reply: Reply, services: ApiS
   reply.empty(204);
 }
 
+// POST /containers/prune: filters until, label and label!, as Docker accepts them.
+async function pruneContainers(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
+  const filters = FilterArgs.parse(request.query.get('filters'));
+  filters.validate(['until', 'label', 'label!']);
+  const untilValues = filters.values('until');
+  if (untilValues.length > 1) throw new InvalidArgumentError('invalid filter: more than one until value');
+
+  const result = await services.engine.pruneContainers({
+    until: untilValues.length === 0 ? null : parseUntil(untilValues[0], Date.now()) / 1000,
+    labels: filters.values('label'),
+    excludedLabels: filters.values('label!'),
+  });
+  reply.json(200, { ContainersDeleted: result.deleted.length > 0 ? result.deleted : null, SpaceReclaimed: result.spaceReclaimed });
+}
+
 export function registerContainerRoutes(router: Router): void {
+  router.add('POST', '/containers/prune', pruneContainers);
   router.add('POST', '/containers/create', createContainer);
   router.add('GET', '/containers/json', listContainers);
   router.add('GET', '/containers/{id}/json', inspectContainer);

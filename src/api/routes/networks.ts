@@ -7,6 +7,7 @@ import type { ApiRequest, ApiServices, Reply } from '../context';
 import { ENDPOINT_SETTINGS_FIELDS } from '../decode/docker-fields';
 import { FieldReader } from '../decode/fields';
 import { decodeEndpointAttachment } from '../decode/network-config';
+import { parseUntil } from '../filters/image-volume-filters';
 import { FilterArgs } from '../filters/filter-args';
 import type { Router } from '../router';
 import { networkShape } from '../shapes/network-resource';
@@ -112,8 +113,10 @@ async function pruneNetworks(request: ApiRequest, reply: Reply, services: ApiSer
   const filters = FilterArgs.parse(request.query.get('filters'));
   filters.validate(['label', 'label!', 'until']);
   if (filters.has('label!')) throw new NotImplementedError("the 'label!' filter of network prune is not supported yet");
-  if (filters.has('until')) throw new NotImplementedError("the 'until' filter of network prune is not supported yet");
-  const removed = await services.engine.pruneNetworks({ labels: filters.values('label') });
+  const untilValues = filters.values('until');
+  if (untilValues.length > 1) throw new InvalidArgumentError('invalid filter: more than one until value');
+  const until = untilValues.length === 0 ? null : parseUntil(untilValues[0], Date.now()) / 1000;
+  const removed = await services.engine.pruneNetworks({ labels: filters.values('label'), until });
   reply.json(200, { NetworksDeleted: removed });
 }
 

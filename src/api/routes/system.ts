@@ -1,8 +1,9 @@
-// GET/HEAD /_ping, GET /version, GET /info.
+// GET/HEAD /_ping, GET /version, GET /info, GET /system/df.
 import fs from 'node:fs/promises';
 import type { EngineInfo } from '../../engine/engine';
 import type { ApiRequest, Reply } from '../context';
 import type { Router } from '../router';
+import { pruneBuildCache, systemDiskUsage } from './system-df';
 import { systemInfoShape, systemVersionShape, type HostFeatures } from '../shapes/system';
 
 async function exists(file: string): Promise<boolean> {
@@ -71,6 +72,9 @@ export function registerSystemRoutes(router: Router): void {
   };
   router.add('GET', '/_ping', ping);
   router.add('HEAD', '/_ping', ping);
+
+  router.add('GET', '/system/df', systemDiskUsage);
+  router.add('POST', '/build/prune', pruneBuildCache);
 
   router.add('GET', '/version', async (_request, reply, services) => {
     reply.json(200, systemVersionShape(services.version));

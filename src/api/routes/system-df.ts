@@ -1,0 +1,54 @@
+// GET /system/df (Docker's disk usage report) and POST /build/prune, whose
+// build cache figures the builder fills in.
+import { InvalidArgumentError } from '../../common/errors';
+import type { DiskUsage } from '../../engine/engine';
+import type { ApiRequest, ApiServices, Reply } from '../context';
+import { containerSummaryShape } from '../shapes/container';
+import { imageSummaryShape } from '../shapes/image';
+import { volumeShape } from '../shapes/volume-exec';
+
+const USAGE_TYPES = ['container', 'image', 'volume', 'build-cache'];
+
+async function containerShapes(usage: DiskUsage, request: ApiRequest, services: ApiServices): Promise<Record<string, unknown>[]> {
+  const images = new Map(usage.images.map(({ image }) => [image.id, image.config.config ?? null]));
+  const now = Date.now();
+  const shapes: Record<string, unknown>[] = [];
+  for (const { record, sizeRw, sizeRootFs } of usage.containers) {
+    const networks = await services.engine.containerNetworks(record.id);
+    shapes.push(containerSummaryShape(record, { apiVersion: request.apiVersion, image: images.get(record.imageId) ?? null, size: { sizeRw, sizeRootFs }, now, networks }));
+  }
+  return shapes;
+}
+
+export async function systemDiskUsage(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
+  // API 1.42 added ?type=, which limits the report to the types named; without it every type is reported.
+  const types = request.query.getAll('type');
+  for (const type of types) {
+    if (!USAGE_TYPES.includes(type)) throw new InvalidArgumentError(`invalid type "${type}": use one of ${USAGE_TYPES.join(', ')}`);
+  }
+  const wanted = (type: string) => types.length === 0 || types.includes(type);
+
+  const usage = await services.engine.diskUsage();
+  const body: Record<string, unknown> = {};
+  if (wanted('image')) {
+    body.LayersSize = usage.layersSize;
+    body.Images = usage.images.map(({ image, sharedSize, containers }) => ({
+      ...imageSummaryShape(image, request.apiVersion, containers),
+      Containers: containers,
+      SharedSize: sharedSize,
+    }));
+  }
+  if (wanted('container')) body.Containers = await containerShapes(usage, request, services);
+  if (wanted('volume')) {
+    body.Volumes = usage.volumes.map(({ volume, size, refCount }) => ({ ...volumeShape(volume), UsageData: { Size: size, RefCount: refCount } }));
+  }
+  // NOTE: the builder reports its cache here once it keeps one; until then the list is empty.
+  if (wanted('build-cache')) body.BuildCache = [];
+  reply.json(200, body);
+}
+
+// POST /build/prune, which `docker system prune` calls after the image prune.
+export async function pruneBuildCache(_request: ApiRequest, reply: Reply): Promise<void> {
+  // NOTE: Berth keeps no build cache yet, so there is nothing to delete; the builder replaces this handler.
+  reply.json(200, { CachesDeleted: null, SpaceReclaimed: 0 });
+}
