@@ -13,8 +13,10 @@ import type { ContainerService } from './container-service';
 const UNKNOWN_EXIT_CODE = 255;
 
 export async function recoverContainers(service: ContainerService, store: ContainerStore, runtime: ContainerRuntime, logger: Logger): Promise<void> {
+  const stoppedAlways: string[] = [];
   for (const record of store.all()) {
     const status = record.state.status;
+    if (status === 'exited' && record.manuallyStopped && record.spec.restartPolicy.name === 'always') stoppedAlways.push(record.id);
     if (status === 'created' || status === 'exited' || status === 'dead') continue;
 
     try {
@@ -46,6 +48,17 @@ export async function recoverContainers(service: ContainerService, store: Contai
       });
     } catch (error) {
       logger.error({ container: record.id, err: error }, 'recovering container failed');
+    }
+  }
+
+  // Docker starts a stopped container with the "always" policy again when its daemon starts;
+  // only "unless-stopped" remembers that the user stopped it.
+  for (const id of stoppedAlways) {
+    try {
+      logger.info({ container: id }, 'starting a stopped container with restart policy always');
+      await service.start(id);
+    } catch (error) {
+      logger.error({ container: id, err: error }, 'starting a container with restart policy always failed');
     }
   }
 }
