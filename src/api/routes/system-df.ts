@@ -26,11 +26,11 @@ export async function systemDiskUsage(request: ApiRequest, reply: Reply, service
   for (const type of types) {
     if (!USAGE_TYPES.includes(type)) throw new InvalidArgumentError(`invalid type "${type}": use one of ${USAGE_TYPES.join(', ')}`);
   }
-  const wanted = (type: string) => types.length === 0 || types.includes(type);
+  const requested = (type: string) => types.length === 0 || types.includes(type);
 
   const usage = await services.engine.diskUsage();
   const body: Record<string, unknown> = {};
-  if (wanted('image')) {
+  if (requested('image')) {
     body.LayersSize = usage.layersSize;
     body.Images = usage.images.map(({ image, sharedSize, containers }) => ({
       ...imageSummaryShape(image, request.apiVersion, containers),
@@ -38,12 +38,12 @@ export async function systemDiskUsage(request: ApiRequest, reply: Reply, service
       SharedSize: sharedSize,
     }));
   }
-  if (wanted('container')) body.Containers = await containerShapes(usage, request, services);
-  if (wanted('volume')) {
+  if (requested('container')) body.Containers = await containerShapes(usage, request, services);
+  if (requested('volume')) {
     body.Volumes = usage.volumes.map(({ volume, size, refCount }) => ({ ...volumeShape(volume), UsageData: { Size: size, RefCount: refCount } }));
   }
   // NOTE: the builder reports its cache here once it keeps one; until then the list is empty.
-  if (wanted('build-cache')) body.BuildCache = [];
+  if (requested('build-cache')) body.BuildCache = [];
   reply.json(200, body);
 }
 

@@ -81,7 +81,7 @@ export const containerPruneCommand: Command = {
     const filters = flags.list('filter');
     if (!flags.bool('force')) {
       context.streams.stdout.write('WARNING! This will remove all stopped containers.\n');
-      // Without a terminal, confirm reads the answer from stdin; end of input counts as "no", as in docker.
+      // Without a terminal, confirm reads the reply from stdin, and end of input counts as "no", as in docker.
       if (!(await confirm(context.streams.stdin, context.streams.stdout, 'Are you sure you want to continue?'))) return 0;
     }
     await runPrunes(context, [pruneContainers], { all: false, filters });
