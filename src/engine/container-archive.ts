@@ -92,7 +92,7 @@ export class ContainerArchive {
       const resolver = resolverFor(record, merged.root);
       const location = await resolver.resolve(absolute(containerPath), followsFinalLink(containerPath));
       stat = await describe(resolver, location, containerPath, idOrName);
-      archive = await this.pathTar(location, lastPathElement(containerPath));
+      archive = await this.pathTar(resolver, location, lastPathElement(containerPath));
     } catch (error) {
       release();
       throw error;
@@ -125,7 +125,7 @@ export class ContainerArchive {
   }
 
   // Returns a tar whose entries are named under base: the directory tree, or the single file, link or device.
-  private async pathTar(location: ContainerLocation, base: string): Promise<Readable> {
+  private async pathTar(resolver: ContainerPathResolver, location: ContainerLocation, base: string): Promise<Readable> {
     const stats = await fsp.lstat(location.hostPath);
     const header = { name: base, uid: stats.uid, gid: stats.gid, mode: stats.mode & 0o7777, mtime: stats.mtime };
     const pack = tar.pack();
@@ -134,8 +134,11 @@ export class ContainerArchive {
     (async () => {
       if (stats.isDirectory()) {
         await entry(pack, { ...header, name: `${base}/`, type: 'directory' });
-        // NOTE: bind mounts and volumes below a copied directory are not entered; only the path itself is mapped to its mount.
-        await rebaseInto(pack, directoryTar(location.hostPath, 'filesystem', this.logger), base);
+        // File mounts below the directory (/etc/hostname, /etc/hosts, /etc/resolv.conf, file binds) replace the
+        // placeholder files under them, so the copy has the content the container reads there.
+        // NOTE: directory mounts and volumes below a copied directory are not entered; their mount points are copied empty.
+        const mountedFileAt = (name: string) => resolver.mountSourceAt(path.posix.join(location.containerPath, name));
+        await rebaseInto(pack, directoryTar(location.hostPath, 'filesystem', this.logger), base, mountedFileAt);
       } else if (stats.isSymbolicLink()) {
         await entry(pack, { ...header, type: 'symlink', linkname: await fsp.readlink(location.hostPath) });
       } else if (stats.isFile()) {
@@ -192,12 +195,21 @@ function entry(pack: tar.Pack, header: Parameters<tar.Pack['entry']>[0]): Promis
 }
 
 // Copies every entry of a tar into pack with base/ put in front of its name (and of hard link targets).
-async function rebaseInto(pack: tar.Pack, source: Readable, base: string): Promise<void> {
+// A regular file for which mountedFileAt returns a host path is copied from that path instead.
+async function rebaseInto(pack: tar.Pack, source: Readable, base: string, mountedFileAt: (name: string) => string | null = () => null): Promise<void> {
   const extract = tar.extract();
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
       const renamed = { ...header, name: `${base}/${header.name}` };
       if (header.type === 'link' && header.linkname) renamed.linkname = `${base}/${header.linkname}`;
+
+      const mountSource = header.type === 'file' ? mountedFileAt(header.name) : null;
+      if (mountSource !== null) {
+        stream.resume();
+        copyMountedFile(pack, renamed, mountSource).then(() => next(), reject);
+        return;
+      }
+
       const sink = pack.entry(renamed, (error) => (error ? reject(error) : next()));
       stream.on('data', (chunk: unknown) => {
         sink.write(chunk as Buffer);
@@ -212,6 +224,19 @@ async function rebaseInto(pack: tar.Pack, source: Readable, base: string): Promi
   source.on('error', (error) => extract.destroy(error));
   source.pipe(extract as unknown as NodeJS.WritableStream);
   await done;
+}
+
+// Writes the host file under a mount point in place of the placeholder file in the container's root.
+async function copyMountedFile(pack: tar.Pack, header: tar.Header, hostPath: string): Promise<void> {
+  const handle = await fsp.open(hostPath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new Error(`copy mounted file ${hostPath} to ${header.name}: not a regular file`);
+    const sink = pack.entry({ ...header, size: stats.size, mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid, mtime: stats.mtime });
+    await pipeline(handle.createReadStream({ autoClose: false }), sink as unknown as NodeJS.WritableStream);
+  } finally {
+    await handle.close();
+  }
 }
 
 // Returns the uid and gid of the container's user, which docker cp -a gives the copied files; null for root or no user.

@@ -42,6 +42,11 @@ export class ContainerPathResolver {
     return path.join(this.root, containerPath);
   }
 
+  // Returns the host source of the mount whose destination is exactly this absolute, clean container path, or null.
+  mountSourceAt(containerPath: string): string | null {
+    return this.mounts.find((mount) => mount.destination === containerPath)?.source ?? null;
+  }
+
   // Resolves symlinks in every component; the last one too when followFinal is set.
   async resolve(unsafePath: string, followFinal: boolean): Promise<ContainerLocation> {
     const pending = unsafePath.split('/').filter((part) => part !== '' && part !== '.');

@@ -32,6 +32,18 @@ function restartPolicyField(body: Record<string, unknown>): RestartPolicy | null
   return { name: name as RestartPolicyName, maximumRetryCount: retries };
 }
 
+// Resources fields that docker update sends and dockerd applies, but Berth does not enforce at
+// create or update. The Docker CLI sends every field, so only a non-zero, non-empty value counts.
+const IGNORED_UPDATE_FIELDS = ['BlkioWeight', 'CpusetCpus', 'CpusetMems', 'MemoryReservation', 'KernelMemory', 'KernelMemoryTCP', 'CpuRealtimePeriod', 'CpuRealtimeRuntime'] as const;
+
+// Returns one warning per ignored field with a value, which docker update prints on stdout after the container names.
+export function ignoredUpdateWarnings(body: unknown): string[] {
+  if (!isPlainObject(body)) return [];
+  return IGNORED_UPDATE_FIELDS.filter((key) => body[key] !== undefined && body[key] !== null && body[key] !== 0 && body[key] !== '').map(
+    (key) => `${key} is not supported by Berth and was not applied; the container keeps its previous value`,
+  );
+}
+
 export function decodeContainerUpdate(body: unknown): ContainerUpdate {
   if (body === undefined || body === null) body = {};
   if (!isPlainObject(body)) throw new InvalidArgumentError('invalid JSON: update: expected an object');
@@ -48,9 +60,10 @@ export function decodeContainerUpdate(body: unknown): ContainerUpdate {
 }
 
 async function updateContainer(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
-  const update = decodeContainerUpdate(await readJsonBody(request));
+  const body = await readJsonBody(request);
+  const update = decodeContainerUpdate(body);
   const result = await services.engine.updateContainer(request.params.id, update);
-  reply.json(200, { Warnings: result.warnings });
+  reply.json(200, { Warnings: [...result.warnings, ...ignoredUpdateWarnings(body)] });
 }
 
 export function registerContainerUpdateRoutes(router: Router): void {

@@ -1,8 +1,10 @@
 // berth system df: the TYPE TOTAL ACTIVE SIZE RECLAIMABLE summary and, with
 // -v, the per-image, per-container and per-volume tables, from GET /system/df.
-import type { Command } from '../command';
+import { CliError, type Command } from '../command';
 import { ContainerRow, VolumeRow, imageRows, type ApiContainerSummary, type ApiImageSummary, type ApiVolume } from '../format/contexts';
+import { FormatError, renderList, TABLE_PREFIX } from '../format/formatter';
 import { alignColumns } from '../format/tabwriter';
+import { escapeJsonHtml, type JsonMarshaler } from '../format/template-functions';
 import { humanSize } from '../format/units';
 
 interface DiskUsageReply {
@@ -61,6 +63,49 @@ export function summaryLines(usage: DiskUsageReply): SummaryLine[] {
   ];
 }
 
+export const DISK_USAGE_HEADERS: Record<string, string> = {
+  Type: 'TYPE',
+  TotalCount: 'TOTAL',
+  Active: 'ACTIVE',
+  Size: 'SIZE',
+  Reclaimable: 'RECLAIMABLE',
+};
+
+export const DEFAULT_DISK_USAGE_TABLE = 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}';
+
+// The template context of one summary line (docker's diskUsageContext): every field is text, as docker prints it.
+export class DiskUsageRow implements JsonMarshaler {
+  readonly templateTypeName = '*formatter.diskUsageContext';
+
+  constructor(private readonly line: SummaryLine) {}
+
+  Type(): string {
+    return this.line.type;
+  }
+
+  TotalCount(): string {
+    return String(this.line.total);
+  }
+
+  Active(): string {
+    return String(this.line.active);
+  }
+
+  Size(): string {
+    return humanSize(this.line.size);
+  }
+
+  Reclaimable(): string {
+    return reclaimableText(this.line);
+  }
+
+  toTemplateJson(): string {
+    const record: Record<string, string> = {};
+    for (const field of Object.keys(DISK_USAGE_HEADERS).sort()) record[field] = (this as unknown as Record<string, () => string>)[field].call(this);
+    return escapeJsonHtml(JSON.stringify(record));
+  }
+}
+
 function table(rows: string[][]): string {
   return alignColumns(rows.map((row) => row.join('\t')).join('\n') + '\n');
 }
@@ -102,17 +147,31 @@ export const systemDfCommand: Command = {
   name: 'df',
   usage: '[OPTIONS]',
   summary: 'Show docker disk usage',
-  flags: [{ name: 'verbose', short: 'v', kind: 'bool', description: 'Show detailed information on space usage' }],
+  flags: [
+    { name: 'verbose', short: 'v', kind: 'bool', description: 'Show detailed information on space usage' },
+    { name: 'format', kind: 'string', description: 'Output format of the summary: "table", "table TEMPLATE", "json" (one object per line) or a Go template with Type, TotalCount, Active, Size, Reclaimable' },
+  ],
   args: { max: 0 },
   async run(context, flags) {
+    const format = flags.string('format');
+    const verbose = flags.bool('verbose');
+    // NOTE: docker also runs a custom format over the -v report's lists; berth prints that report only as tables.
+    if (verbose && format !== '' && format !== TABLE_PREFIX) throw new CliError(`invalid --format ${JSON.stringify(format)} with --verbose: berth prints the verbose report only as tables, so drop --format or --verbose`);
+
     const client = await context.client();
     const usage = (await client.json<DiskUsageReply>('GET', '/system/df')) ?? {};
-    if (flags.bool('verbose')) {
+    if (verbose) {
       context.streams.stdout.write(verboseReport(usage, Date.now()));
       return 0;
     }
-    const rows = summaryLines(usage).map((line) => [line.type, String(line.total), String(line.active), humanSize(line.size), reclaimableText(line)]);
-    context.streams.stdout.write(table([['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], ...rows]));
+
+    const rows = summaryLines(usage).map((line) => new DiskUsageRow(line));
+    try {
+      context.streams.stdout.write(renderList({ format, defaultTable: DEFAULT_DISK_USAGE_TABLE, quietFormat: DEFAULT_DISK_USAGE_TABLE, quiet: false, headers: DISK_USAGE_HEADERS }, rows));
+    } catch (error) {
+      if (error instanceof FormatError) throw new CliError(error.message);
+      throw error;
+    }
     return 0;
   },
 };
