@@ -167,9 +167,9 @@ test('cp files and directories both ways', async () => {
   assertSameTree(tree, contentBack);
 });
 
-// Docker 28 keeps the archive's uid and gid without -a, and also with -a when the container has no
-// user. With -a and a user it gives the copy that user's ids. This is not what its cp reference
-// says, but moby/moby issue 45793 reports the same behaviour.
+// dockerd keeps the archive's uid and gid without -a, and also with -a when the container has no
+// user. With -a and a user it gives the copy that user's ids. Its cp reference says otherwise, but
+// moby/moby issue 45793 reports this behaviour. NOTE: not checked here against a real dockerd.
 test('cp -a sets the container user', async () => {
   const owned = path.join(work, 'owned.txt');
   fs.writeFileSync(owned, 'owned\n');
@@ -279,9 +279,33 @@ test('system df format through both CLIs', async () => {
   const first = JSON.parse(dockerJson.split('\n')[0]) as Record<string, string>;
   assert.deepEqual(Object.keys(first).sort(), ['Active', 'Reclaimable', 'Size', 'TotalCount', 'Type']);
 
+  const unknownField = await docker(daemon, ['system', 'df', '--format', '{{.Nope}}']);
+  assert.notEqual(unknownField.exitCode, 0);
+  assert.match(unknownField.stderr, /can't evaluate field Nope/);
+  assert.equal((await berth(daemon, ['system', 'df', '--format', '{{.Nope}}'])).stderr, unknownField.stderr);
+
   const ownTable = await berth(daemon, ['system', 'df', '--format', 'table {{.Type}}\t{{.Active}}']);
   assert.equal(ownTable.stdout, await dockerOk(['system', 'df', '--format', 'table {{.Type}}\t{{.Active}}']));
   assert.match(ownTable.stdout, /^TYPE\s+ACTIVE\n/);
+
+  // With -v a custom format runs once over the whole report, without a newline at the end.
+  const listsFormat = '{{range .Images}}{{.Repository}}:{{.Tag}} {{.Containers}}{{end}}|{{range .Containers}}{{.Names}} {{.LocalVolumes}}{{end}}|{{range .Volumes}}{{.Name}} {{.Links}}{{end}}|{{len .BuildCache}}';
+  const dockerLists = await dockerOk(['system', 'df', '-v', '--format', listsFormat]);
+  assert.equal(dockerLists, 'busybox:latest 1|counted 1|dfvolume 1|0');
+  assert.equal((await berth(daemon, ['system', 'df', '-v', '--format', listsFormat])).stdout, dockerLists);
+
+  const dockerReport = JSON.parse(await dockerOk(['system', 'df', '-v', '--format', 'json'])) as Record<string, Record<string, unknown>[]>;
+  const ownReport = JSON.parse((await berth(daemon, ['system', 'df', '-v', '--format', 'json'])).stdout) as Record<string, Record<string, unknown>[]>;
+  assert.deepEqual(Object.keys(ownReport), ['Images', 'Containers', 'Volumes', 'BuildCache']);
+  for (const list of ['Images', 'Containers', 'Volumes']) assert.deepEqual(Object.keys(ownReport[list][0]), Object.keys(dockerReport[list][0]), `${list} fields`);
+  assert.equal(ownReport.Containers[0].ID, dockerReport.Containers[0].ID);
+  assert.equal(ownReport.Images[0].ID, dockerReport.Images[0].ID);
+
+  const wrongField = await docker(daemon, ['system', 'df', '-v', '--format', '{{.Type}}']);
+  assert.notEqual(wrongField.exitCode, 0);
+  const ownWrongField = await berth(daemon, ['system', 'df', '-v', '--format', '{{.Type}}']);
+  assert.notEqual(ownWrongField.exitCode, 0);
+  assert.match(ownWrongField.stderr, /can't evaluate field Type in type \*formatter\.diskUsageContext/);
 
   await dockerOk(['rm', '-f', 'counted']);
 });

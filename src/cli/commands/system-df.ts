@@ -4,6 +4,7 @@ import { CliError, type Command } from '../command';
 import { ContainerRow, VolumeRow, imageRows, type ApiContainerSummary, type ApiImageSummary, type ApiVolume } from '../format/contexts';
 import { FormatError, renderList, TABLE_PREFIX } from '../format/formatter';
 import { alignColumns } from '../format/tabwriter';
+import { renderVerboseFormat, VerboseDiskUsage } from './system-df-verbose';
 import { escapeJsonHtml, type JsonMarshaler } from '../format/template-functions';
 import { humanSize } from '../format/units';
 
@@ -73,11 +74,21 @@ export const DISK_USAGE_HEADERS: Record<string, string> = {
 
 export const DEFAULT_DISK_USAGE_TABLE = 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}';
 
+const ROW_TYPE_NAMES: Record<string, string> = {
+  Images: '*formatter.diskUsageImagesContext',
+  Containers: '*formatter.diskUsageContainersContext',
+  'Local Volumes': '*formatter.diskUsageVolumesContext',
+  'Build Cache': '*formatter.diskUsageBuilderContext',
+};
+
 // The template context of one summary line (docker's diskUsageContext): every field is text, as docker prints it.
 export class DiskUsageRow implements JsonMarshaler {
-  readonly templateTypeName = '*formatter.diskUsageContext';
+  // Docker has one context type per line, and template errors name it.
+  readonly templateTypeName: string;
 
-  constructor(private readonly line: SummaryLine) {}
+  constructor(private readonly line: SummaryLine) {
+    this.templateTypeName = ROW_TYPE_NAMES[line.type] ?? '*formatter.diskUsageContext';
+  }
 
   Type(): string {
     return this.line.type;
@@ -149,25 +160,24 @@ export const systemDfCommand: Command = {
   summary: 'Show docker disk usage',
   flags: [
     { name: 'verbose', short: 'v', kind: 'bool', description: 'Show detailed information on space usage' },
-    { name: 'format', kind: 'string', description: 'Output format of the summary: "table", "table TEMPLATE", "json" (one object per line) or a Go template with Type, TotalCount, Active, Size, Reclaimable' },
+    { name: 'format', kind: 'string', description: 'Output format: "table", "table TEMPLATE", "json" or a Go template over Type, TotalCount, Active, Size, Reclaimable; with -v, over Images, Containers, Volumes, BuildCache' },
   ],
   args: { max: 0 },
   async run(context, flags) {
     const format = flags.string('format');
     const verbose = flags.bool('verbose');
-    // NOTE: docker also runs a custom format over the -v report's lists; berth prints that report only as tables.
-    if (verbose && format !== '' && format !== TABLE_PREFIX) throw new CliError(`invalid --format ${JSON.stringify(format)} with --verbose: berth prints the verbose report only as tables, so drop --format or --verbose`);
-
     const client = await context.client();
     const usage = (await client.json<DiskUsageReply>('GET', '/system/df')) ?? {};
-    if (verbose) {
-      context.streams.stdout.write(verboseReport(usage, Date.now()));
-      return 0;
-    }
-
-    const rows = summaryLines(usage).map((line) => new DiskUsageRow(line));
+    const defaultFormat = format === '' || format === TABLE_PREFIX;
     try {
-      context.streams.stdout.write(renderList({ format, defaultTable: DEFAULT_DISK_USAGE_TABLE, quietFormat: DEFAULT_DISK_USAGE_TABLE, quiet: false, headers: DISK_USAGE_HEADERS }, rows));
+      if (verbose && defaultFormat) {
+        context.streams.stdout.write(verboseReport(usage, Date.now()));
+      } else if (verbose) {
+        context.streams.stdout.write(renderVerboseFormat(format, new VerboseDiskUsage(usage, Date.now())));
+      } else {
+        const rows = summaryLines(usage).map((line) => new DiskUsageRow(line));
+        context.streams.stdout.write(renderList({ format, defaultTable: DEFAULT_DISK_USAGE_TABLE, quietFormat: DEFAULT_DISK_USAGE_TABLE, quiet: false, headers: DISK_USAGE_HEADERS }, rows));
+      }
     } catch (error) {
       if (error instanceof FormatError) throw new CliError(error.message);
       throw error;
