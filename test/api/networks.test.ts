@@ -151,7 +151,15 @@ test('networks: predefined and used networks stay', async () => {
   assert.deepEqual(byLabel.json(), { NetworksDeleted: ['labelled'] });
   const rest = await harness.request('POST', '/networks/prune');
   assert.deepEqual(rest.json(), { NetworksDeleted: ['busy'] });
-  assert.equal((await harness.request('POST', `/networks/prune?filters=${filtersQuery({ until: ['1h'] })}`)).status, 501);
+
+  const before = Date.now() / 1000;
+  const untilReply = await harness.request('POST', `/networks/prune?filters=${filtersQuery({ until: ['1h'] })}`);
+  assert.equal(untilReply.status, 200);
+  const untilCall = harness.engine.calls.filter((call) => call.method === 'pruneNetworks').at(-1);
+  const until = (untilCall?.args[0] as { until: number }).until;
+  assert.ok(Math.abs(until - (before - 3600)) < 60, `until is one hour ago in seconds, got ${until}`);
+  const twoUntils = await harness.request('POST', `/networks/prune?filters=${filtersQuery({ until: ['1h', '2h'] })}`);
+  assert.equal(twoUntils.status, 400);
 });
 
 test('networks: connect and disconnect', async () => {
