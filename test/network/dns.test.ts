@@ -197,7 +197,7 @@ test('qualified names need the asker on that network', async () => {
   assert.equal(await lookup(lonePath, lone.gateway, 'client.north'), 'ENOTFOUND');
   assert.ok(upstreamQueries.includes('web.south'), 'a name the asker may not see is forwarded like any unknown name');
 
-  // A container on both networks asks its first network's resolver and still gets south's names.
+  // A container on both networks queries its first network's resolver and still resolves south's names.
   assert.equal(await lookup(bothPath, northGateway, 'web.south'), webSouth.ipAddress);
   assert.equal(await lookup(bothPath, northGateway, 'lone.south'), lone.ipAddress);
   assert.equal(await lookup(bothPath, northGateway, 'lone'), lone.ipAddress);
