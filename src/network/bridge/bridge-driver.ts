@@ -113,6 +113,15 @@ export async function createEndpoint(settings: EndpointSettings): Promise<void> 
   }
 }
 
+// Makes an existing host end of a veth pair a port of the bridge again, as
+// createEndpoint leaves it. Deleting a bridge detaches its ports but does not delete them.
+export async function attachToBridge(hostInterface: string, bridge: string): Promise<void> {
+  await ipBatch([
+    ['link', 'set', 'dev', hostInterface, 'master', bridge, 'up'],
+    ['link', 'set', 'dev', hostInterface, 'type', 'bridge_slave', 'hairpin', 'on'],
+  ]);
+}
+
 // ip reports the failing batch line. When the host batch failed at its first line
 // (link add), the pair does not exist, and a link of that name belongs to someone else.
 function isLinkAddFailure(error: unknown): boolean {
