@@ -86,28 +86,42 @@ export interface BarePair {
   remove(): void;
 }
 
-// Two namespaces joined by one veth pair, addresses from the benchmarking range
-// 198.18.0.0/15 (RFC 2544), and an iperf3 server in the first namespace.
-export async function startBarePair(tag: string): Promise<BarePair> {
-  const serverNs = `berth-bench-s-${tag}`;
-  const clientNs = `berth-bench-c-${tag}`;
-  const serverAddress = '198.18.0.1';
+// Two namespaces joined by one veth pair, or with throughBridge by two veth pairs
+// on a Linux bridge in the host namespace (the topology of two containers on a
+// bridge network, without a container runtime). Addresses come from the
+// benchmarking range 198.18.0.0/15 (RFC 2544); an iperf3 server runs in the first namespace.
+export async function startBarePair(tag: string, throughBridge: boolean): Promise<BarePair> {
+  const kind = throughBridge ? 'b' : 'p';
+  const serverNs = `berth-bench-${kind}s-${tag}`;
+  const clientNs = `berth-bench-${kind}c-${tag}`;
+  const bridge = `bbr${tag}`.slice(0, 15);
+  const subnet = throughBridge ? '198.18.1' : '198.18.0';
+  const serverAddress = `${subnet}.1`;
   let server: ChildProcess | null = null;
 
   const remove = () => {
     if (server?.pid && server.exitCode === null) server.kill('SIGKILL');
-    // Deleting a namespace deletes the veth end inside it, and with it the pair.
+    // Deleting a namespace deletes the veth ends inside it, and with them the pairs.
     for (const namespace of [serverNs, clientNs]) spawnSync('ip', ['netns', 'delete', namespace], { stdio: 'ignore' });
+    if (throughBridge) spawnSync('ip', ['link', 'delete', bridge], { stdio: 'ignore' });
   };
 
   try {
     check('ip', ['netns', 'add', serverNs]);
     check('ip', ['netns', 'add', clientNs]);
-    check('ip', ['link', 'add', 'bench0', 'netns', serverNs, 'type', 'veth', 'peer', 'name', 'bench1', 'netns', clientNs]);
-    check('ip', ['-n', serverNs, 'address', 'add', `${serverAddress}/30`, 'dev', 'bench0']);
-    check('ip', ['-n', clientNs, 'address', 'add', '198.18.0.2/30', 'dev', 'bench1']);
-    for (const [namespace, device] of [[serverNs, 'bench0'], [clientNs, 'bench1']]) {
-      check('ip', ['-n', namespace, 'link', 'set', 'dev', device, 'up']);
+    if (throughBridge) {
+      check('ip', ['link', 'add', bridge, 'type', 'bridge']);
+      check('ip', ['link', 'set', 'dev', bridge, 'up']);
+      for (const [namespace, hostEnd] of [[serverNs, `bvs${tag}`], [clientNs, `bvc${tag}`]]) {
+        check('ip', ['link', 'add', hostEnd.slice(0, 15), 'master', bridge, 'up', 'type', 'veth', 'peer', 'name', 'bench0', 'netns', namespace]);
+      }
+    } else {
+      check('ip', ['link', 'add', 'bench0', 'netns', serverNs, 'type', 'veth', 'peer', 'name', 'bench0', 'netns', clientNs]);
+    }
+    check('ip', ['-n', serverNs, 'address', 'add', `${serverAddress}/24`, 'dev', 'bench0']);
+    check('ip', ['-n', clientNs, 'address', 'add', `${subnet}.2/24`, 'dev', 'bench0']);
+    for (const namespace of [serverNs, clientNs]) {
+      check('ip', ['-n', namespace, 'link', 'set', 'dev', 'bench0', 'up']);
       check('ip', ['-n', namespace, 'link', 'set', 'dev', 'lo', 'up']);
     }
     // `ip netns exec` execs iperf3 in place, so the child's PID is the server's.

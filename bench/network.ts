@@ -1,6 +1,7 @@
 // Network benchmark. It measures container-to-container TCP throughput over a
-// user bridge under Berth and Docker next to a bare veth pair between two
-// namespaces, and the throughput of a published port from the host. It also
+// user bridge under Berth and Docker (with and without seccomp) next to two
+// namespaces joined by a bare veth pair or by a bare bridge, and the throughput
+// of a published port from the host. It also
 // times name lookups inside a container and connecting a running container
 // to a second network. Prints medians and which targets were met, and asserts nothing.
 //
@@ -14,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DOCKER, REPO_ROOT, request, startDaemon } from '../test/helpers/daemon';
-import { check, iperf3Gbits, median, startBarePair, startDockerd, type Dockerd } from './network-fixtures';
+import { check, iperf3Gbits, median, startBarePair, startDockerd, type BarePair, type Dockerd } from './network-fixtures';
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(name);
@@ -34,6 +35,7 @@ interface Engine {
 
 interface EngineResult {
   bridgeGbits: number[];
+  bridgeUnconfinedGbits: number[];
   publishedGbits: number[];
   lookup: { medianMicroseconds: number; p90Microseconds: number; meanMicroseconds: number };
   connectMs: number[];
@@ -71,26 +73,41 @@ function progress(message: string): void {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
 }
 
-async function measureEngine(engine: Engine, imageTar: string): Promise<EngineResult> {
+interface Prepared {
+  engine: Engine;
+  overBridge: () => number;
+  // The same, between two containers without a seccomp filter, to tell the filter's cost from the bridge's.
+  overBridgeUnconfined: () => number;
+  published: () => number;
+}
+
+// Creates the image, both networks, an iperf3 server publishing 5201 on 127.0.0.1 and a client, and warms both paths up.
+function prepareEngine(engine: Engine, imageTar: string): Prepared {
   progress(`${engine.name}: import image, create networks and containers`);
   docker(engine, ['import', imageTar, IMAGE]);
   docker(engine, ['network', 'create', 'bench-net']);
   docker(engine, ['network', 'create', 'bench-extra']);
   docker(engine, ['run', '-d', '--name', 'bench-server', '--network', 'bench-net', '-p', '127.0.0.1::5201', IMAGE, 'iperf3', '-s']);
   docker(engine, ['run', '-d', '--name', 'bench-client', '--network', 'bench-net', IMAGE, 'sleep', '1d']);
+  const unconfined = ['--network', 'bench-net', '--security-opt', 'seccomp=unconfined', IMAGE];
+  docker(engine, ['run', '-d', '--name', 'bench-server-u', ...unconfined, 'iperf3', '-s']);
+  docker(engine, ['run', '-d', '--name', 'bench-client-u', ...unconfined, 'sleep', '1d']);
 
-  progress(`${engine.name}: throughput over the bridge`);
-  const overBridge = () => iperf3Gbits(docker(engine, ['exec', 'bench-client', 'iperf3', '-c', 'bench-server', '-t', String(seconds), '-J']));
-  firstRun(overBridge);
-  const bridgeGbits = Array.from({ length: iterations }, overBridge);
-
-  progress(`${engine.name}: throughput of the published port`);
   const hostPort = /:(\d+)$/.exec(docker(engine, ['port', 'bench-server', '5201/tcp']).split('\n')[0])?.[1];
   if (!hostPort) throw new Error(`${engine.name}: no host port for bench-server 5201/tcp`);
-  const published = () => iperf3Gbits(check('iperf3', ['-c', '127.0.0.1', '-p', hostPort, '-t', String(seconds), '-J']));
-  firstRun(published);
-  const publishedGbits = Array.from({ length: iterations }, published);
+  const prepared = {
+    engine,
+    overBridge: () => iperf3Gbits(docker(engine, ['exec', 'bench-client', 'iperf3', '-c', 'bench-server', '-t', String(seconds), '-J'])),
+    overBridgeUnconfined: () => iperf3Gbits(docker(engine, ['exec', 'bench-client-u', 'iperf3', '-c', 'bench-server-u', '-t', String(seconds), '-J'])),
+    published: () => iperf3Gbits(check('iperf3', ['-c', '127.0.0.1', '-p', hostPort, '-t', String(seconds), '-J'])),
+  };
+  firstRun(prepared.overBridge);
+  firstRun(prepared.overBridgeUnconfined);
+  firstRun(prepared.published);
+  return prepared;
+}
 
+async function measureLookupsAndConnect(engine: Engine): Promise<Pick<EngineResult, 'lookup' | 'connectMs'>> {
   progress(`${engine.name}: name lookups`);
   // One warm-up process, then the measured one.
   docker(engine, ['exec', 'bench-client', 'lookup-loop', 'bench-server', '100']);
@@ -105,12 +122,49 @@ async function measureEngine(engine: Engine, imageTar: string): Promise<EngineRe
     await api(engine, 'POST', '/networks/bench-extra/disconnect', { Container: 'bench-client' });
     if (index > 0) connectMs.push(elapsed);
   }
-  return { bridgeGbits, publishedGbits, lookup, connectMs };
+  return { lookup, connectMs };
+}
+
+interface Measurement {
+  name: string;
+  run: () => number;
+}
+
+// Docker's userland proxy (docker-proxy) sometimes still keeps the previous iperf3
+// test's connections open when the next one starts, and iperf3 then fails with "the server
+// is busy" or "control socket has closed unexpectedly". A failed run is repeated
+// after a pause, at most twice, and every failure is reported in notes.
+function runWithRetries(measurement: Measurement, round: number, notes: string[]): number {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return measurement.run();
+    } catch (error) {
+      const message = (error as Error).message.split('\n')[0];
+      notes.push(`${measurement.name}: run ${round + 1}, attempt ${attempt} failed: ${message}`);
+      progress(`${measurement.name}: run ${round + 1}, attempt ${attempt} failed (${message})`);
+      if (attempt >= 3) throw error;
+      check('sleep', ['2']);
+    }
+  }
+}
+
+// Runs each measurement once per round, starting with a different one each round, so
+// that a change in the load of a shared machine falls on all of them alike.
+function interleave(measurements: readonly Measurement[], notes: string[]): number[][] {
+  const samples: number[][] = measurements.map(() => []);
+  for (let round = 0; round < iterations; round++) {
+    for (let offset = 0; offset < measurements.length; offset++) {
+      const index = (round + offset) % measurements.length;
+      const measurement = measurements[index];
+      samples[index].push(runWithRetries(measurement, round, notes));
+    }
+  }
+  return samples;
 }
 
 function removeEngineObjects(engine: Engine): void {
   for (const args of [
-    ['rm', '-f', 'bench-server', 'bench-client'],
+    ['rm', '-f', 'bench-server', 'bench-client', 'bench-server-u', 'bench-client-u'],
     ['network', 'rm', 'bench-net', 'bench-extra'],
     ['rmi', IMAGE],
   ]) {
@@ -133,15 +187,19 @@ async function main(): Promise<void> {
 
   const daemon = await startDaemon({ loadBusybox: false, extraEnv: { BERTH_LOG_LEVEL: 'warn' } });
   let dockerd: Dockerd | null = null;
-  let bare: Awaited<ReturnType<typeof startBarePair>> | null = null;
+  let bare: BarePair | null = null;
+  let bareBridge: BarePair | null = null;
   const engines: Engine[] = [{ name: 'Berth', env: daemon.env, socketPath: daemon.socketPath }];
   const results = new Map<string, EngineResult>();
+  // Engines whose benchmark objects exist and must be removed at the end.
+  const active: Engine[] = [];
   const notes: string[] = [];
   try {
     progress('bare veth pair');
-    bare = await startBarePair(String(process.pid));
+    bare = await startBarePair(String(process.pid), false);
     firstRun(() => bare!.measure(1));
-    const bareGbits = Array.from({ length: iterations }, () => bare!.measure(seconds));
+    bareBridge = await startBarePair(String(process.pid), true);
+    firstRun(() => bareBridge!.measure(1));
 
     try {
       dockerd = await startDockerd(path.join(work, 'docker'));
@@ -149,21 +207,44 @@ async function main(): Promise<void> {
     } catch (error) {
       notes.push(`Docker: not measured (${(error as Error).message.split('\n')[0]})`);
     }
+    const prepared = engines.map((engine) => {
+      active.push(engine);
+      return prepareEngine(engine, imageTar);
+    });
 
-    for (const engine of engines) {
-      try {
-        results.set(engine.name, await measureEngine(engine, imageTar));
-      } finally {
-        removeEngineObjects(engine);
-      }
+    progress('throughput over the bridges and the bare pair, interleaved');
+    const [pair, pairOnBridge] = [bare, bareBridge];
+    const [bareGbits, bareBridgeGbits, ...bridgeSamples] = interleave(
+      [
+        { name: 'bare veth pair', run: () => pair.measure(seconds) },
+        { name: 'bare namespaces on a bridge', run: () => pairOnBridge.measure(seconds) },
+        ...prepared.flatMap((entry) => [
+          { name: `${entry.engine.name} over the bridge`, run: entry.overBridge },
+          { name: `${entry.engine.name} over the bridge, no seccomp`, run: entry.overBridgeUnconfined },
+        ]),
+      ],
+      notes,
+    );
+    progress('throughput of the published ports, interleaved');
+    const publishedSamples = interleave(
+      prepared.map((entry) => ({ name: `${entry.engine.name} published port`, run: entry.published })),
+      notes,
+    );
+    for (const [index, entry] of prepared.entries()) {
+      const rest = await measureLookupsAndConnect(entry.engine);
+      results.set(entry.engine.name, { bridgeGbits: bridgeSamples[2 * index], bridgeUnconfinedGbits: bridgeSamples[2 * index + 1], publishedGbits: publishedSamples[index], ...rest });
     }
 
     console.log(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, kernel ${os.release()}, load average ${os.loadavg().map((load) => load.toFixed(1)).join(' ')}`);
-    console.log(`iperf3 ${check('iperf3', ['--version']).split('\n')[0]}; ${iterations} runs of ${seconds} s each after one warm-up; medians, then every run\n`);
+    console.log(`iperf3 ${check('iperf3', ['--version']).split('\n')[0]}; ${iterations} interleaved runs of ${seconds} s each after one warm-up; medians, then every run\n`);
     console.log('TCP throughput, Gbit/s');
-    console.log(`  bare veth pair between two namespaces   ${format(bareGbits)}`);
-    for (const [name, result] of results) console.log(`  ${`${name}, container to container`.padEnd(40)} ${format(result.bridgeGbits)}`);
-    for (const [name, result] of results) console.log(`  ${`${name}, host to 127.0.0.1 published`.padEnd(40)} ${format(result.publishedGbits)}`);
+    console.log(`  ${'bare veth pair between two namespaces'.padEnd(48)} ${format(bareGbits)}`);
+    console.log(`  ${'bare namespaces on a bridge, two veth pairs'.padEnd(48)} ${format(bareBridgeGbits)}`);
+    for (const [name, result] of results) {
+      console.log(`  ${`${name}, container to container`.padEnd(48)} ${format(result.bridgeGbits)}`);
+      console.log(`  ${`${name}, container to container, no seccomp`.padEnd(48)} ${format(result.bridgeUnconfinedGbits)}`);
+    }
+    for (const [name, result] of results) console.log(`  ${`${name}, host to 127.0.0.1 published`.padEnd(48)} ${format(result.publishedGbits)}`);
     console.log(`\nName lookups in one process (getaddrinfo of the server's name, ${lookups} lookups), µs`);
     for (const [name, result] of results) {
       console.log(`  ${name.padEnd(8)} median ${result.lookup.medianMicroseconds}, p90 ${result.lookup.p90Microseconds}, mean ${result.lookup.meanMicroseconds}`);
@@ -176,6 +257,7 @@ async function main(): Promise<void> {
     const bridgeRatio = median(berth.bridgeGbits) / median(bareGbits);
     console.log('\nTargets');
     console.log(`  bridge within 5% of the bare pair: ${(bridgeRatio * 100).toFixed(1)}% of it, ${bridgeRatio >= 0.95 ? 'met' : 'missed'}`);
+    console.log(`    (bare namespaces on a bridge: ${((median(bareBridgeGbits) / median(bareGbits)) * 100).toFixed(1)}%; Berth without seccomp: ${((median(berth.bridgeUnconfinedGbits) / median(bareGbits)) * 100).toFixed(1)}%)`);
     if (dockerResult) {
       const publishedRatio = median(berth.publishedGbits) / median(dockerResult.publishedGbits);
       console.log(`  published port at least Docker's: ${(publishedRatio * 100).toFixed(0)}% of it, ${publishedRatio >= 1 ? 'met' : 'missed'}`);
@@ -187,7 +269,9 @@ async function main(): Promise<void> {
     process.stderr.write(`berthd log, last lines:\n${log.split('\n').slice(-15).join('\n')}\n`);
     throw error;
   } finally {
+    for (const engine of active) removeEngineObjects(engine);
     bare?.remove();
+    bareBridge?.remove();
     await dockerd?.stop();
     await daemon.stop();
     fs.rmSync(work, { recursive: true, force: true });

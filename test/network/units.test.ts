@@ -93,9 +93,9 @@ test('dns codec round trip', () => {
 });
 
 // A user bridge network record with the given endpoints, as the store keeps it.
-function userNetwork(name: string, third: number, endpoints: { container: string; host: number; name: string; aliases?: string[] }[]): NetworkRecord {
-  const subnet = `10.99.${third}.0/24`;
-  const gateway = `10.99.${third}.1`;
+function userNetwork(name: string, thirdOctet: number, endpoints: { container: string; host: number; name: string; aliases?: string[] }[]): NetworkRecord {
+  const subnet = `10.99.${thirdOctet}.0/24`;
+  const gateway = `10.99.${thirdOctet}.1`;
   const record = {
     id: `${name}-id`,
     name,
@@ -110,7 +110,7 @@ function userNetwork(name: string, third: number, endpoints: { container: string
       networkId: record.id,
       name: endpoint.name,
       aliases: endpoint.aliases ?? [],
-      ipAddress: `10.99.${third}.${endpoint.host}`,
+      ipAddress: `10.99.${thirdOctet}.${endpoint.host}`,
       gateway,
     } as EndpointRecord;
   }
