@@ -7,8 +7,8 @@ import path from 'node:path';
 import { ForbiddenError, InvalidArgumentError, NotFoundError, errorMessage } from '../common/errors';
 import { KeyedLock } from '../common/keyed-lock';
 import { subsystemLogger } from '../common/logger';
-import { createEndpoint, ensureBridge, removeBridge, removeEndpoint, setDefaultRoute } from './bridge/bridge-driver';
-import { readHostRoutes } from './bridge/iproute';
+import { attachToBridge, createEndpoint, ensureBridge, removeBridge, removeEndpoint, setDefaultRoute } from './bridge/bridge-driver';
+import { ipJson, readHostRoutes, type LinkInfo } from './bridge/iproute';
 import { BackgroundLinkDeleter } from './bridge/link-deleter';
 import { createNetns, isNetnsMounted, removeNetns } from './bridge/netns';
 import { parseCidr } from './cidr';
@@ -93,6 +93,7 @@ export class NetworkService {
       }
       for (const network of this.bridgeNetworks()) await this.ensureBridgeOf(network);
       await this.dropStaleSandboxes();
+      await this.restoreEndpoints();
       await this.applyFirewall();
       await this.updateResolver();
     });
@@ -356,6 +357,43 @@ export class NetworkService {
       await this.releaseSandboxLocked(sandbox.containerId);
     }
     await fs.mkdir(path.join(this.options.runRoot, 'netns'), { recursive: true, mode: 0o700 });
+  }
+
+  // Puts the endpoints of running containers back on their bridges. A bridge deleted
+  // while berthd was down comes back empty from ensureBridgeOf, and its former ports
+  // stay detached until this re-attaches them. A missing veth pair is created again.
+  private async restoreEndpoints(): Promise<void> {
+    const links = new Map((await ipJson<LinkInfo[]>(['link', 'show'])).map((link) => [link.ifname, link]));
+    for (const sandbox of this.store.listSandboxes()) {
+      for (const endpoint of this.endpointsOf(sandbox.containerId)) {
+        const network = this.get(endpoint.networkId);
+        const bridge = network.bridgeName;
+        const link = links.get(endpoint.hostInterface);
+        if (!bridge || link?.master === bridge) continue;
+
+        const ids = { container: sandbox.containerId, network: network.id, interface: endpoint.hostInterface };
+        try {
+          if (link) {
+            await attachToBridge(endpoint.hostInterface, bridge);
+          } else {
+            await createEndpoint({
+              bridge,
+              netnsPath: sandbox.netnsPath,
+              hostInterface: endpoint.hostInterface,
+              containerInterface: endpoint.containerInterface,
+              ipAddress: endpoint.ipAddress,
+              prefixLength: endpoint.prefixLength,
+              macAddress: endpoint.macAddress,
+              mtu: network.mtu,
+              defaultGateway: endpoint.defaultRoute ? endpoint.gateway : null,
+            });
+          }
+          log.warn({ ...ids, bridge, recreated: !link }, 'restored endpoint of a running container');
+        } catch (error) {
+          log.error({ ...ids, err: error }, 'restore endpoint of a running container failed; its container stays cut off from the network');
+        }
+      }
+    }
   }
 
   private bridgeNetworks(): NetworkRecord[] {

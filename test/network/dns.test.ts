@@ -164,3 +164,54 @@ test('resolver survives service restart', async () => {
   await restarted.remove('delta');
   await service.init();
 });
+
+test('qualified names need the asker on that network', async () => {
+  const service = networking.service;
+  const north = await service.create({ name: 'north' });
+  await service.create({ name: 'south' });
+  const northGateway = north.ipam?.gateway as string;
+
+  // web is on both networks; client only on north; lone only on south; both on north then south.
+  const webId = containerId();
+  await service.prepareSandbox(webId);
+  const webNorth = await service.connect(webId, 'north', { name: 'web', aliases: ['www'] });
+  const webSouth = await service.connect(webId, 'south', { name: 'web' });
+  const clientId = containerId();
+  const clientPath = await service.prepareSandbox(clientId);
+  await service.connect(clientId, 'north', { name: 'client' });
+  const loneId = containerId();
+  const lonePath = await service.prepareSandbox(loneId);
+  const lone = await service.connect(loneId, 'south', { name: 'lone' });
+  const bothId = containerId();
+  const bothPath = await service.prepareSandbox(bothId);
+  await service.connect(bothId, 'north', { name: 'both' });
+  await service.connect(bothId, 'south', { name: 'both' });
+
+  // Positive: the name and the alias qualified with the asker's own network.
+  assert.equal(await lookupWhenReady(clientPath, northGateway, 'web.north'), webNorth.ipAddress);
+  assert.equal(await lookup(clientPath, northGateway, 'WWW.North'), webNorth.ipAddress);
+
+  // Negative: the same container name qualified with a network the asker is not on.
+  assert.equal(await lookup(clientPath, northGateway, 'web.south'), 'ENOTFOUND');
+  assert.equal(await lookup(clientPath, northGateway, 'lone.south'), 'ENOTFOUND');
+  assert.equal(await lookup(lonePath, lone.gateway, 'client.north'), 'ENOTFOUND');
+  assert.ok(upstreamQueries.includes('web.south'), 'a name the asker may not see is forwarded like any unknown name');
+
+  // A container on both networks queries its first network's resolver and still resolves south's names.
+  assert.equal(await lookup(bothPath, northGateway, 'web.south'), webSouth.ipAddress);
+  assert.equal(await lookup(bothPath, northGateway, 'lone.south'), lone.ipAddress);
+  assert.equal(await lookup(bothPath, northGateway, 'lone'), lone.ipAddress);
+
+  // After disconnecting from south, south's names are out of reach again.
+  await service.disconnect(bothId, 'south');
+  let answer = '';
+  for (let attempt = 0; attempt < 10 && answer !== 'ENOTFOUND'; attempt++) {
+    answer = await lookup(bothPath, northGateway, 'lone.south');
+    if (answer !== 'ENOTFOUND') await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.equal(answer, 'ENOTFOUND');
+
+  for (const id of [webId, clientId, loneId, bothId]) await service.releaseSandbox(id);
+  await service.remove('north');
+  await service.remove('south');
+});

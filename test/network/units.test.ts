@@ -6,6 +6,8 @@ import { macFromAddress } from '../../src/network/bridge/bridge-driver';
 import { chainNames } from '../../src/network/firewall/chains';
 import { defaultBridgeName, userBridgeName } from '../../src/network/naming';
 import { buildResponse, parseQuestion } from '../../src/network/dns/codec';
+import { buildRecords, lookupName } from '../../src/network/dns/records';
+import type { EndpointRecord, NetworkRecord } from '../../src/network/types';
 
 test('port spec forms', () => {
   assert.deepEqual(parsePortSpec('80'), [{ hostIp: '', hostPort: 0, hostPortEnd: 0, containerPort: 80, protocol: 'tcp' }]);
@@ -88,4 +90,53 @@ test('dns codec round trip', () => {
   assert.equal(response.readUInt16BE(6), 1);
   assert.deepEqual([...response.subarray(response.length - 4)], [10, 210, 0, 7]);
   assert.equal(parseQuestion(response), null);
+});
+
+// A user bridge network record with the given endpoints, as the store keeps it.
+function userNetwork(name: string, thirdOctet: number, endpoints: { container: string; host: number; name: string; aliases?: string[] }[]): NetworkRecord {
+  const subnet = `10.99.${thirdOctet}.0/24`;
+  const gateway = `10.99.${thirdOctet}.1`;
+  const record = {
+    id: `${name}-id`,
+    name,
+    driver: 'bridge',
+    builtIn: false,
+    ipam: { subnet, gateway, ipRange: null, userSubnet: false },
+    endpoints: {} as Record<string, EndpointRecord>,
+  } as NetworkRecord;
+  for (const endpoint of endpoints) {
+    record.endpoints[endpoint.container] = {
+      containerId: endpoint.container,
+      networkId: record.id,
+      name: endpoint.name,
+      aliases: endpoint.aliases ?? [],
+      ipAddress: `10.99.${thirdOctet}.${endpoint.host}`,
+      gateway,
+    } as EndpointRecord;
+  }
+  return record;
+}
+
+test('resolver records qualify names', () => {
+  const web = 'a'.repeat(64);
+  const client = 'b'.repeat(64);
+  const both = 'c'.repeat(64);
+  const north = userNetwork('north', 1, [
+    { container: web, host: 2, name: 'web', aliases: ['www'] },
+    { container: client, host: 3, name: 'client' },
+    { container: both, host: 4, name: 'both' },
+  ]);
+  const south = userNetwork('south', 2, [
+    { container: web, host: 2, name: 'web' },
+    { container: both, host: 4, name: 'both' },
+  ]);
+  const records = buildRecords([north, south], []);
+
+  assert.deepEqual(lookupName(records, '10.99.1.1', '10.99.1.3', 'web.north'), ['10.99.1.2']);
+  assert.deepEqual(lookupName(records, '10.99.1.1', '10.99.1.3', 'www.north'), ['10.99.1.2']);
+  assert.deepEqual(lookupName(records, '10.99.1.1', '10.99.1.3', 'web'), ['10.99.1.2']);
+  assert.equal(lookupName(records, '10.99.1.1', '10.99.1.3', 'web.south'), undefined);
+  assert.deepEqual(lookupName(records, '10.99.1.1', '10.99.1.4', 'web.south'), ['10.99.2.2']);
+  assert.deepEqual(records.listeners[0].peers, { '10.99.1.2': ['10.99.2.1'], '10.99.1.4': ['10.99.2.1'] });
+  assert.equal(lookupName(records, '10.99.9.1', '10.99.1.3', 'web'), undefined);
 });

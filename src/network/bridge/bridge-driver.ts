@@ -19,19 +19,28 @@ export interface BridgeSettings {
 // Creates the bridge, or brings an existing one (after a daemon restart) to the
 // expected state; running it twice changes nothing.
 export async function ensureBridge(settings: BridgeSettings): Promise<void> {
-  if (!(await findLink(settings.name))) {
-    await ip(['link', 'add', 'name', settings.name, 'type', 'bridge']);
-  }
   // A bridge without a set address takes the lowest address of its ports, so it would
   // change whenever a container leaves and sandboxes would keep a stale ARP entry for
   // the gateway. A fixed address derived from the gateway address keeps it stable.
   const gateway = settings.gatewayCidr.split('/')[0];
-  await ip(['link', 'set', 'dev', settings.name, 'address', macFromAddress(gateway), 'mtu', String(settings.mtu)]);
-  const addresses = await linkAddresses(settings.name);
-  if (!addresses.includes(settings.gatewayCidr)) {
-    await ip(['address', 'add', settings.gatewayCidr, 'dev', settings.name]);
+  const configure = ['link', 'set', 'dev', settings.name, 'address', macFromAddress(gateway), 'mtu', String(settings.mtu)];
+
+  if (!(await findLink(settings.name))) {
+    // A new bridge is made in one ip process, which saves four spawns per network creation.
+    await ipBatch([
+      ['link', 'add', 'name', settings.name, 'type', 'bridge'],
+      configure,
+      ['address', 'add', settings.gatewayCidr, 'dev', settings.name],
+      ['link', 'set', 'dev', settings.name, 'up'],
+    ]);
+  } else {
+    await ip(configure);
+    const addresses = await linkAddresses(settings.name);
+    if (!addresses.includes(settings.gatewayCidr)) {
+      await ip(['address', 'add', settings.gatewayCidr, 'dev', settings.name]);
+    }
+    await ip(['link', 'set', 'dev', settings.name, 'up']);
   }
-  await ip(['link', 'set', 'dev', settings.name, 'up']);
 
   // Forwarding must be on for containers to reach anything past the bridge, as Docker also sets it.
   await writeSysctl('net.ipv4.ip_forward', '1');
@@ -102,6 +111,15 @@ export async function createEndpoint(settings: EndpointSettings): Promise<void> 
     });
     throw error;
   }
+}
+
+// Makes an existing host end of a veth pair a port of the bridge again, as
+// createEndpoint leaves it. Deleting a bridge detaches its ports but does not delete them.
+export async function attachToBridge(hostInterface: string, bridge: string): Promise<void> {
+  await ipBatch([
+    ['link', 'set', 'dev', hostInterface, 'master', bridge, 'up'],
+    ['link', 'set', 'dev', hostInterface, 'type', 'bridge_slave', 'hairpin', 'on'],
+  ]);
 }
 
 // ip reports the failing batch line. When the host batch failed at its first line

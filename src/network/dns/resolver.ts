@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { Logger } from '../../common/logger';
 import { containsAddress, isIPv4, parseCidr, parseIPv4 } from '../cidr';
 import { buildResponse, parseQuestion, RCODE_NOERROR, RCODE_REFUSED, RCODE_SERVFAIL, TYPE_A, CLASS_IN } from './codec';
-import type { ResolverRecords } from './records';
+import { lookupName, type ResolverRecords } from './records';
 
 const FORWARD_TIMEOUT_MS = 2000;
 const DNS_PORT = 53;
@@ -133,8 +133,7 @@ export class EmbeddedResolver {
       this.log.debug({ address, client, name: question.name }, 'rejected query from a client outside the network');
       return buildResponse(message, question, RCODE_REFUSED, []);
     }
-    const names = listener.names;
-    const local = names[question.name];
+    const local = lookupName(this.records, address, client.replace(/^::ffff:/, ''), question.name);
     if (local && question.class === CLASS_IN) {
       // A known container name has only IPv4 addresses, so other query types get an empty answer section and are not forwarded.
       return buildResponse(message, question, RCODE_NOERROR, question.type === TYPE_A ? local : []);
