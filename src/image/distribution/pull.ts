@@ -2,7 +2,8 @@
 // resolved on each endpoint in turn (mirrors, HTTPS, then plain HTTP for
 // insecure registries), and the platform's manifest is picked from a list or
 // index. Missing layers download three at a time into a temporary directory
-// and are unpacked in order; layers already in the store are skipped. The
+// and are unpacked in order, each while its download is still running (see
+// download-follower.ts); layers already in the store are skipped. The
 // image is committed last, with its tag and RepoDigests. Progress goes out as
 // Docker's JSON messages.
 import fs from 'node:fs';
@@ -20,6 +21,7 @@ import { familiarName, familiarString, formatReference, parseReference, reposito
 import { EndpointUnreachableError, RegistryError, RegistryClient, readAll } from './client';
 import { resolveEndpoints } from './endpoints';
 import { downloadBlob } from './blob-download';
+import { DownloadWatch, followDownload } from './download-follower';
 import { fetchManifest, type Descriptor, type FetchedManifest, type ImageManifest } from './manifest';
 import { formatPlatform, matchRank, parsePlatform, selectManifest, type Platform } from './platform';
 import type { RegistryCredentials } from './auth';
@@ -159,7 +161,8 @@ async function fetchLayers(
   const chain = chainIds(diffIds);
   const pinned: string[] = [];
   const work = await fsp.mkdtemp(path.join(store.temporaryDirectory, 'pull-'));
-  const downloads = new Map<number, Promise<string>>();
+  const downloads = new Map<number, { download: Promise<string>; watch: DownloadWatch; file: string }>();
+  const adoptions: Array<Promise<void>> = [];
   let cancelled = false;
   try {
     const limiter = new Limiter(DOWNLOAD_CONCURRENCY);
@@ -172,38 +175,66 @@ async function fetchLayers(
       }
       onProgress({ status: 'Pulling fs layer', progressDetail: {}, id });
       const file = path.join(work, `${index}-${descriptor.digest.slice(7)}`);
+      const watch = new DownloadWatch();
       const download = limiter.run(async () => {
         if (cancelled) throw new Error('pull cancelled');
         const report = throttled((received: number) => onProgress({ status: 'Downloading', progressDetail: { current: received, total: descriptor.size }, id }));
-        await downloadBlob(client, descriptor, file, report, logger);
+        const onBytes = (received: number) => {
+          report(received);
+          watch.onBytes();
+        };
+        await downloadBlob(client, descriptor, file, onBytes, logger, watch.onRestart);
         onProgress({ status: 'Verifying Checksum', progressDetail: {}, id });
         onProgress({ status: 'Download complete', progressDetail: {}, id });
         return file;
       });
       // Rejections are handled where each download is awaited, in order.
       download.catch(() => undefined);
-      downloads.set(index, download);
+      watch.track(download);
+      downloads.set(index, { download, watch, file });
     }
     // Downloads past the first three wait for a free slot.
     for (const index of [...downloads.keys()].slice(DOWNLOAD_CONCURRENCY)) onProgress({ status: 'Waiting', progressDetail: {}, id: shortId(descriptors[index].digest) });
 
     for (const [index, descriptor] of descriptors.entries()) {
-      const download = downloads.get(index);
-      if (!download) continue;
-      const file = await download;
+      const pending = downloads.get(index);
+      if (!pending) continue;
       const id = shortId(descriptor.digest);
       const report = throttled((current: number) => onProgress({ status: 'Extracting', progressDetail: { current, total: descriptor.size }, id }));
-      const created = await store.layers.create(countingReader(file, report), index === 0 ? null : chain[index - 1], diffIds[index]);
+      const parent = index === 0 ? null : chain[index - 1];
+      let created: Awaited<ReturnType<LayerStore['create']>>;
+      try {
+        created = await store.layers.create(countingReader(followDownload(pending.file, pending.watch), report), parent, diffIds[index]);
+      } catch (error) {
+        // A failed download fails the pull with its own error. After a
+        // restarted download, or any other failure while following it, the
+        // finished file is unpacked again from the start.
+        await pending.download;
+        logger.warn({ blob: descriptor.digest, err: error }, 'unpack during the download failed; unpacking the downloaded blob again');
+        created = await store.layers.create(countingReader(fs.createReadStream(pending.file, { highWaterMark: 1024 * 1024 }), report), parent, diffIds[index]);
+      }
+      const file = await pending.download;
       // create() pinned the layer a second time for this caller.
       store.layers.release(created.layer.chainId);
-      await store.content.ingest(fs.createReadStream(file), { digest: descriptor.digest, size: descriptor.size });
-      await fsp.rm(file, { force: true });
-      onProgress({ status: 'Pull complete', progressDetail: {}, id });
-      logger.info({ layer: created.layer.chainId, blob: descriptor.digest, skippedEntries: created.unpack.skipped.length }, 'layer pulled');
+      // downloadBlob checked the file's digest and size, so it is linked into
+      // the store and not copied. Its fsync overlaps the next layer's unpack.
+      const chainId = created.layer.chainId;
+      const skippedEntries = created.unpack.skipped.length;
+      const adoption = (async () => {
+        await store.content.adoptFile(file, { digest: descriptor.digest, size: descriptor.size });
+        await fsp.rm(file, { force: true });
+        onProgress({ status: 'Pull complete', progressDetail: {}, id });
+        logger.info({ layer: chainId, blob: descriptor.digest, skippedEntries }, 'layer pulled');
+      })();
+      // Rejections are handled where the adoptions are awaited, after the loop.
+      adoption.catch(() => undefined);
+      adoptions.push(adoption);
     }
+    await Promise.all(adoptions);
   } finally {
+    await Promise.allSettled(adoptions);
     cancelled = true;
-    await Promise.allSettled(downloads.values());
+    await Promise.allSettled([...downloads.values()].map((pending) => pending.download));
     await fsp.rm(work, { recursive: true, force: true });
     for (const chainId of pinned) store.layers.release(chainId);
   }
@@ -224,9 +255,9 @@ function throttled(report: (value: number) => void): (value: number) => void {
   };
 }
 
-async function* countingReader(file: string, report: (bytes: number) => void): AsyncGenerator<Buffer> {
+async function* countingReader(source: AsyncIterable<Buffer>, report: (bytes: number) => void): AsyncGenerator<Buffer> {
   let total = 0;
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+  for await (const chunk of source) {
     total += (chunk as Buffer).length;
     report(total);
     yield chunk as Buffer;
