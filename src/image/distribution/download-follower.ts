@@ -81,8 +81,10 @@ export async function* followDownload(file: string, watch: DownloadWatch): Async
       // Read after noting whether the download had ended: an ended download
       // has closed its file, so a read that returns nothing then means the end.
       const ended = watch.isSettled();
-      const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-      const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK_BYTES, position);
+      // Sized to what is on disk, so that polling and short reads allocate no large buffers.
+      const available = Math.min((await handle.stat()).size - position, READ_CHUNK_BYTES);
+      const buffer = Buffer.allocUnsafe(Math.max(available, 0));
+      const { bytesRead } = available > 0 ? await handle.read(buffer, 0, available, position) : { bytesRead: 0 };
       if (bytesRead > 0) {
         position += bytesRead;
         yield buffer.subarray(0, bytesRead);
