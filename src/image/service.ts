@@ -277,7 +277,7 @@ export class ImageService {
     await pushImage(store, name, tag, options, onProgress);
   }
 
-  // Returns a docker-archive tar of the named images; the tag a name gives becomes a RepoTag.
+  // Returns a `docker save` tar (docker-archive and OCI layout) of the named images. The tag a name gives becomes a RepoTag.
   async save(names: string[]): Promise<Readable> {
     const store = {
       content: this.content,

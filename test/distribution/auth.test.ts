@@ -11,7 +11,7 @@ import { hostCertificates } from '../../src/image/distribution/endpoints';
 import { fetchManifest } from '../../src/image/distribution/manifest';
 import { parseRegistryAuth } from '../../src/image/distribution/auth';
 import { startDaemon, type TestDaemon } from '../helpers/daemon';
-import { BUSYBOX_ARCHIVE, skopeoPush, startRegistry, type TestRegistry } from './registry';
+import { BUSYBOX_ARCHIVE, skopeoPush, useRegistry, type TestRegistry } from './registry';
 import { apiPull, apiRequest } from './api';
 import { assertDockerTalksToBerth, docker } from '../helpers/cli';
 
@@ -21,10 +21,10 @@ let daemon: TestDaemon;
 let certsDirectory: string;
 
 before(async () => {
-  tlsRegistry = await startRegistry({ variant: 'tls-basic' });
-  tokenRegistry = await startRegistry({ variant: 'token' });
-  await skopeoPush(tlsRegistry, `docker-archive:${BUSYBOX_ARCHIVE}`, 'library/busybox:latest');
-  await skopeoPush(tokenRegistry, `docker-archive:${BUSYBOX_ARCHIVE}`, 'private/busybox:latest');
+  tlsRegistry = await useRegistry('tls-basic');
+  tokenRegistry = await useRegistry('token');
+  await skopeoPush(tlsRegistry, `docker-archive:${BUSYBOX_ARCHIVE}`, tlsRegistry.repository('library/busybox:latest'));
+  await skopeoPush(tokenRegistry, `docker-archive:${BUSYBOX_ARCHIVE}`, tokenRegistry.repository('private/busybox:latest'));
   certsDirectory = await fsp.mkdtemp(path.join(os.tmpdir(), 'berth-certs-'));
   await fsp.mkdir(path.join(certsDirectory, tlsRegistry.host));
   await fsp.copyFile(tlsRegistry.caFile!, path.join(certsDirectory, tlsRegistry.host, 'ca.crt'));
@@ -51,14 +51,14 @@ test('X-Registry-Auth decoding', () => {
 });
 
 test('basic auth over TLS pulls with the right password', async () => {
-  const reference = `${tlsRegistry.host}/library/busybox`;
+  const reference = `${tlsRegistry.host}/${tlsRegistry.repository('library/busybox')}`;
   const messages = await apiPull(daemon, reference, 'latest', { auth: { username: tlsRegistry.username, password: tlsRegistry.password, serveraddress: tlsRegistry.host } });
   assert.equal(messages.find((message) => message.error), undefined, JSON.stringify(messages));
   assert.equal(messages.at(-1)?.status, `Status: Downloaded newer image for ${reference}:latest`);
 });
 
 test('basic auth rejects a wrong password', async () => {
-  const reference = `${tlsRegistry.host}/library/busybox`;
+  const reference = `${tlsRegistry.host}/${tlsRegistry.repository('library/busybox')}`;
   const wrong = await apiPull(daemon, reference, 'latest', { auth: { username: tlsRegistry.username, password: 'wrong', serveraddress: tlsRegistry.host } });
   assert.match(wrong.at(-1)?.error ?? '', /unauthorized: authentication required/);
   const anonymous = await apiPull(daemon, reference, 'latest');
@@ -71,7 +71,7 @@ test('client checks the registry certificate against certs.d', async () => {
   const ca = hostCertificates(tlsRegistry.host, [certsDirectory]);
   assert.equal(ca.length, 1);
 
-  const trusting = new RegistryClient({ url: tlsRegistry.url, mirror: false, skipTlsVerify: false, ca }, 'library/busybox', credentials, ['pull'], logger);
+  const trusting = new RegistryClient({ url: tlsRegistry.url, mirror: false, skipTlsVerify: false, ca }, tlsRegistry.repository('library/busybox'), credentials, ['pull'], logger);
   try {
     const manifest = await fetchManifest(trusting, 'latest');
     assert.equal(manifest.parsed.kind, 'manifest');
@@ -79,7 +79,7 @@ test('client checks the registry certificate against certs.d', async () => {
     trusting.close();
   }
 
-  const untrusting = new RegistryClient({ url: tlsRegistry.url, mirror: false, skipTlsVerify: false, ca: [] }, 'library/busybox', credentials, ['pull'], logger);
+  const untrusting = new RegistryClient({ url: tlsRegistry.url, mirror: false, skipTlsVerify: false, ca: [] }, tlsRegistry.repository('library/busybox'), credentials, ['pull'], logger);
   try {
     await assert.rejects(fetchManifest(untrusting, 'latest'), /certificate/);
   } finally {
@@ -88,12 +88,12 @@ test('client checks the registry certificate against certs.d', async () => {
 });
 
 test('token flow pulls with credentials', async () => {
-  const reference = `${tokenRegistry.host}/private/busybox`;
+  const reference = `${tokenRegistry.host}/${tokenRegistry.repository('private/busybox')}`;
   const before = tokenRegistry.tokenRequests.length;
   const messages = await apiPull(daemon, reference, 'latest', { auth: { username: tokenRegistry.username, password: tokenRegistry.password } });
   assert.equal(messages.find((message) => message.error), undefined, JSON.stringify(messages));
   const requests = tokenRegistry.tokenRequests.slice(before);
-  assert.ok(requests.some((query) => new URLSearchParams(query).get('scope') === 'repository:private/busybox:pull'), JSON.stringify(requests));
+  assert.ok(requests.some((query) => new URLSearchParams(query).get('scope') === `repository:${tokenRegistry.repository('private/busybox')}:pull`), JSON.stringify(requests));
 
   const wrong = await apiPull(daemon, reference, 'latest', { auth: { username: tokenRegistry.username, password: 'wrong' } });
   assert.match(wrong.at(-1)?.error ?? '', /unauthorized: authentication required/);
@@ -109,7 +109,7 @@ test('docker login then pull with stored credentials', async () => {
   assert.equal(login.exitCode, 0, login.stderr);
   assert.match(login.stdout, /Login Succeeded/);
 
-  const pulled = await docker(daemon, ['pull', `${tlsRegistry.host}/library/busybox:latest`]);
+  const pulled = await docker(daemon, ['pull', `${tlsRegistry.host}/${tlsRegistry.repository('library/busybox')}:latest`]);
   assert.equal(pulled.exitCode, 0, pulled.stderr);
   assert.match(pulled.stdout, /Digest: sha256:[a-f0-9]{64}/);
 });

@@ -91,6 +91,8 @@ export function gzipCompress(content: Buffer): Buffer {
 }
 
 export interface BaseImage {
+  // The repository the base image was read from, where its layers can be mounted from.
+  repository: string;
   manifest: { config: Descriptor; layers: Descriptor[] };
   config: { architecture: string; os: string; rootfs: { type: 'layers'; diff_ids: string[] }; config?: Record<string, unknown>; [key: string]: unknown };
 }
@@ -99,7 +101,7 @@ export interface BaseImage {
 export async function readBaseImage(registry: TestRegistry, repository: string, tag: string): Promise<BaseImage> {
   const manifest = JSON.parse((await getManifest(registry, repository, tag)).toString());
   const config = JSON.parse((await getBlob(registry, repository, manifest.config.digest)).toString());
-  return { manifest, config };
+  return { repository, manifest, config };
 }
 
 // Pushes an OCI image made of the base image's layers plus extra layers, with config changes; returns the manifest descriptor.
@@ -114,7 +116,7 @@ export async function pushDerivedImage(
   const layers: Descriptor[] = [];
   for (const layer of base.manifest.layers) {
     // Cross-repository mount: the registry returns 201 when the blob exists in the source repository.
-    const mounted = await call(registry, 'POST', `/v2/${repository}/blobs/uploads/?mount=${layer.digest}&from=library/busybox`, null);
+    const mounted = await call(registry, 'POST', `/v2/${repository}/blobs/uploads/?mount=${layer.digest}&from=${base.repository}`, null);
     if (mounted.status !== 201) throw new Error(`mount ${layer.digest} into ${repository}: HTTP ${mounted.status}`);
     layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer.digest, size: layer.size });
   }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon';
 import { docker } from '../helpers/cli';
-import { BUSYBOX_ARCHIVE, skopeoPush, startRegistry, type TestRegistry } from './registry';
+import { BUSYBOX_ARCHIVE, skopeoPush, useRegistry, type TestRegistry } from './registry';
 import { makeLayerTar, pushDerivedImage, readBaseImage, sha256, zstdCompress, type BaseImage } from './fixtures';
 import { apiJson, apiPull } from './api';
 
@@ -16,9 +16,9 @@ let daemon: TestDaemon;
 let base: BaseImage;
 
 before(async () => {
-  registry = await startRegistry();
-  await skopeoPush(registry, `docker-archive:${BUSYBOX_ARCHIVE}`, 'library/busybox:latest');
-  base = await readBaseImage(registry, 'library/busybox', 'latest');
+  registry = await useRegistry();
+  await skopeoPush(registry, `docker-archive:${BUSYBOX_ARCHIVE}`, registry.repository('library/busybox:latest'));
+  base = await readBaseImage(registry, registry.repository('library/busybox'), 'latest');
   daemon = await startDaemon({ loadBusybox: false, extraEnv: { BERTH_REGISTRY_MIRRORS: registry.url, BERTH_REGISTRY_MIRRORS_ONLY: '1' } });
 });
 
@@ -29,8 +29,8 @@ after(async () => {
 
 test('zstd layer pulls and runs', async () => {
   const tar = makeLayerTar({ 'hello.txt': 'compressed with zstd\n' });
-  await pushDerivedImage(registry, 'test/zstd', 'latest', base, [{ uncompressed: tar, blob: zstdCompress(tar), mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' }]);
-  const reference = `${registry.host}/test/zstd`;
+  await pushDerivedImage(registry, registry.repository('test/zstd'), 'latest', base, [{ uncompressed: tar, blob: zstdCompress(tar), mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' }]);
+  const reference = `${registry.host}/${registry.repository('test/zstd')}`;
   const messages = await apiPull(daemon, reference, 'latest');
   assert.equal(messages.find((message) => message.error), undefined, JSON.stringify(messages));
   const ran = await docker(daemon, ['run', '--rm', reference, 'cat', '/hello.txt']);
@@ -40,8 +40,8 @@ test('zstd layer pulls and runs', async () => {
 
 test('uncompressed layer pulls and runs', async () => {
   const tar = makeLayerTar({ 'hello.txt': 'not compressed\n' });
-  await pushDerivedImage(registry, 'test/plain-tar', 'latest', base, [{ uncompressed: tar, blob: tar, mediaType: 'application/vnd.oci.image.layer.v1.tar' }]);
-  const reference = `${registry.host}/test/plain-tar`;
+  await pushDerivedImage(registry, registry.repository('test/plain-tar'), 'latest', base, [{ uncompressed: tar, blob: tar, mediaType: 'application/vnd.oci.image.layer.v1.tar' }]);
+  const reference = `${registry.host}/${registry.repository('test/plain-tar')}`;
   const messages = await apiPull(daemon, reference, 'latest');
   assert.equal(messages.find((message) => message.error), undefined, JSON.stringify(messages));
   const ran = await docker(daemon, ['run', '--rm', reference, 'cat', '/hello.txt']);
@@ -51,8 +51,9 @@ test('uncompressed layer pulls and runs', async () => {
 
 test('corrupted blob fails with digest mismatch', async () => {
   const good = makeLayerTar({ 'good.txt': 'this layer stays intact\n' });
-  const tar = makeLayerTar({ 'hello.txt': 'this blob gets corrupted\n' });
-  const pushed = await pushDerivedImage(registry, 'test/corrupt', 'latest', base, [
+  // The text names the repository, so a shared registry never holds this blob for another run.
+  const tar = makeLayerTar({ 'hello.txt': `this blob gets corrupted in ${registry.repository('test/corrupt')}\n` });
+  const pushed = await pushDerivedImage(registry, registry.repository('test/corrupt'), 'latest', base, [
     { uncompressed: good, blob: good, mediaType: 'application/vnd.oci.image.layer.v1.tar' },
     { uncompressed: tar, blob: tar, mediaType: 'application/vnd.oci.image.layer.v1.tar' },
   ]);
@@ -66,7 +67,7 @@ test('corrupted blob fails with digest mismatch', async () => {
   content.write('CORRUPTED', position);
   fs.writeFileSync(blobFile, content);
 
-  const reference = `${registry.host}/test/corrupt`;
+  const reference = `${registry.host}/${registry.repository('test/corrupt')}`;
   const messages = await apiPull(daemon, reference, 'latest');
   const failure = messages.at(-1);
   assert.equal(failure?.error, `filesystem layer verification failed for digest ${layerDigest}: digest mismatch: the content hashes to ${sha256(content)}`);

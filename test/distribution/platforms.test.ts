@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDaemon, type TestDaemon } from '../helpers/daemon';
-import { BUSYBOX_ARCHIVE, skopeoPush, startRegistry, type TestRegistry } from './registry';
+import { BUSYBOX_ARCHIVE, skopeoPush, useRegistry, type TestRegistry } from './registry';
 import { DOCKER_LIST, putManifest, pushDerivedImage, readBaseImage } from './fixtures';
 import { apiJson, apiPull } from './api';
 
@@ -19,14 +19,14 @@ const PLATFORMS = [
 ];
 
 before(async () => {
-  registry = await startRegistry();
-  await skopeoPush(registry, `docker-archive:${BUSYBOX_ARCHIVE}`, 'library/busybox:latest');
-  const base = await readBaseImage(registry, 'library/busybox', 'latest');
+  registry = await useRegistry();
+  await skopeoPush(registry, `docker-archive:${BUSYBOX_ARCHIVE}`, registry.repository('library/busybox:latest'));
+  const base = await readBaseImage(registry, registry.repository('library/busybox'), 'latest');
   const entries = [];
   for (const platform of PLATFORMS) {
     const key = [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
     // Each entry's config differs (architecture, variant and a label), so each has its own image ID.
-    const pushed = await pushDerivedImage(registry, 'test/multi', null, base, [], {
+    const pushed = await pushDerivedImage(registry, registry.repository('test/multi'), null, base, [], {
       architecture: platform.architecture,
       variant: platform.variant,
       config: { ...(base.config.config ?? {}), Labels: { platform: key } },
@@ -34,7 +34,7 @@ before(async () => {
     configIds[key] = pushed.configDigest;
     entries.push({ ...pushed.manifest, platform });
   }
-  const list = await putManifest(registry, 'test/multi', 'latest', DOCKER_LIST, { schemaVersion: 2, mediaType: DOCKER_LIST, manifests: entries });
+  const list = await putManifest(registry, registry.repository('test/multi'), 'latest', DOCKER_LIST, { schemaVersion: 2, mediaType: DOCKER_LIST, manifests: entries });
   listDigest = list.digest;
   daemon = await startDaemon({ loadBusybox: false, extraEnv: { BERTH_REGISTRY_MIRRORS: registry.url, BERTH_REGISTRY_MIRRORS_ONLY: '1' } });
 });
@@ -45,7 +45,7 @@ after(async () => {
 });
 
 test('default pull picks linux/amd64', async () => {
-  const reference = `${registry.host}/test/multi`;
+  const reference = `${registry.host}/${registry.repository('test/multi')}`;
   const messages = await apiPull(daemon, reference, 'latest');
   assert.equal(messages.find((message) => message.error), undefined, JSON.stringify(messages));
   assert.ok(messages.some((message) => message.status === `Digest: ${listDigest}`), 'Digest names the manifest list');
@@ -56,7 +56,7 @@ test('default pull picks linux/amd64', async () => {
 });
 
 test('platform linux/arm64 picks the arm64 entry', async () => {
-  const reference = `${registry.host}/test/multi`;
+  const reference = `${registry.host}/${registry.repository('test/multi')}`;
   const messages = await apiPull(daemon, reference, 'latest', { platform: 'linux/arm64' });
   assert.equal(messages.find((message) => message.error), undefined, JSON.stringify(messages));
   const image = await apiJson(daemon, 'GET', `/images/${reference}:latest/json`);
@@ -67,7 +67,7 @@ test('platform linux/arm64 picks the arm64 entry', async () => {
 });
 
 test('platform linux/arm/v6 takes no v7 image', async () => {
-  const reference = `${registry.host}/test/multi`;
+  const reference = `${registry.host}/${registry.repository('test/multi')}`;
   const messages = await apiPull(daemon, reference, 'latest', { platform: 'linux/arm/v6' });
   assert.equal(messages.at(-1)?.error, 'no matching manifest for linux/arm/v6 in the manifest list entries');
 
@@ -78,7 +78,7 @@ test('platform linux/arm/v6 takes no v7 image', async () => {
 });
 
 test('platform linux/arm/v5 and windows/amd64 fail clearly', async () => {
-  const reference = `${registry.host}/test/multi`;
+  const reference = `${registry.host}/${registry.repository('test/multi')}`;
   const arm = await apiPull(daemon, reference, 'latest', { platform: 'linux/arm/v5' });
   assert.equal(arm.at(-1)?.error, 'no matching manifest for linux/arm/v5 in the manifest list entries');
   const windows = await apiPull(daemon, reference, 'latest', { platform: 'windows/amd64' });

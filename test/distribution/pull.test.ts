@@ -8,15 +8,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon';
 import { assertDockerTalksToBerth, docker } from '../helpers/cli';
-import { BUSYBOX_ARCHIVE, skopeoInspect, skopeoPush, startRegistry, type TestRegistry } from './registry';
+import { BUSYBOX_ARCHIVE, skopeoInspect, skopeoPush, useRegistry, type TestRegistry } from './registry';
 import { apiJson, apiPull } from './api';
 
 let registry: TestRegistry;
 let daemon: TestDaemon;
 
 before(async () => {
-  registry = await startRegistry();
-  await skopeoPush(registry, `docker-archive:${BUSYBOX_ARCHIVE}`, 'library/busybox:latest');
+  registry = await useRegistry();
+  await skopeoPush(registry, `docker-archive:${BUSYBOX_ARCHIVE}`, registry.repository('library/busybox:latest'));
+  // The mirror serves docker.io names under their own path, which takes no prefix. Every run
+  // pushes the same archive there, so runs that share the registry see the same image.
+  if (registry.shared) await skopeoPush(registry, `docker-archive:${BUSYBOX_ARCHIVE}`, 'library/busybox:latest');
   daemon = await startDaemon({
     loadBusybox: false,
     extraEnv: { BERTH_REGISTRY_MIRRORS: registry.url, BERTH_REGISTRY_MIRRORS_ONLY: '1' },
@@ -29,12 +32,12 @@ after(async () => {
 });
 
 test('pull by tag through the API', async () => {
-  const reference = `${registry.host}/library/busybox`;
-  const { digest } = await skopeoInspect(registry, 'library/busybox:latest');
+  const reference = `${registry.host}/${registry.repository('library/busybox')}`;
+  const { digest } = await skopeoInspect(registry, registry.repository('library/busybox:latest'));
   const messages = await apiPull(daemon, reference, 'latest');
   const statuses = messages.map((message) => message.status);
   assert.equal(messages.find((message) => message.error), undefined, JSON.stringify(messages));
-  assert.equal(statuses[0], 'Pulling from library/busybox');
+  assert.equal(statuses[0], `Pulling from ${registry.repository('library/busybox')}`);
   assert.ok(statuses.includes('Pulling fs layer'), JSON.stringify(statuses));
   assert.ok(statuses.includes('Download complete'));
   assert.ok(statuses.includes('Pull complete'));
@@ -53,8 +56,8 @@ test('pull by tag through the API', async () => {
 
 test('docker CLI pulls by digest and runs', async () => {
   await assertDockerTalksToBerth(daemon);
-  const { digest } = await skopeoInspect(registry, 'library/busybox:latest');
-  const byDigest = `${registry.host}/library/busybox@${digest}`;
+  const { digest } = await skopeoInspect(registry, registry.repository('library/busybox:latest'));
+  const byDigest = `${registry.host}/${registry.repository('library/busybox')}@${digest}`;
   const pulled = await docker(daemon, ['pull', byDigest]);
   assert.equal(pulled.exitCode, 0, pulled.stderr);
   assert.match(pulled.stdout, new RegExp(`Digest: ${digest}`));
@@ -77,18 +80,18 @@ test('docker run pulls a missing docker.io name from the mirror', async () => {
 });
 
 test('pull of a missing tag fails with the manifest error', async () => {
-  const messages = await apiPull(daemon, `${registry.host}/library/busybox`, 'no-such-tag');
+  const messages = await apiPull(daemon, `${registry.host}/${registry.repository('library/busybox')}`, 'no-such-tag');
   assert.equal(messages.length, 1);
   assert.equal(messages[0].httpStatus, 404, 'the error comes before any progress, so as an HTTP status');
-  assert.equal(messages[0].error, `manifest for ${registry.host}/library/busybox:no-such-tag not found: manifest unknown: manifest unknown`);
+  assert.equal(messages[0].error, `manifest for ${registry.host}/${registry.repository('library/busybox')}:no-such-tag not found: manifest unknown: manifest unknown`);
 
-  const cli = await docker(daemon, ['pull', `${registry.host}/library/busybox:no-such-tag`]);
+  const cli = await docker(daemon, ['pull', `${registry.host}/${registry.repository('library/busybox')}:no-such-tag`]);
   assert.equal(cli.exitCode, 1);
   assert.match(cli.stderr, /Error response from daemon: manifest for .*:no-such-tag not found: manifest unknown: manifest unknown/);
 });
 
 test('history of a pulled image', async () => {
-  const reference = `${registry.host}/library/busybox:latest`;
+  const reference = `${registry.host}/${registry.repository('library/busybox')}:latest`;
   const image = await apiJson(daemon, 'GET', `/images/${reference}/json`);
   const history = await apiJson(daemon, 'GET', `/images/${reference}/history`);
   assert.ok(history.length >= 1, JSON.stringify(history));
@@ -104,7 +107,7 @@ test('history of a pulled image', async () => {
 });
 
 test('save of a pulled image loads back', async () => {
-  const reference = `${registry.host}/library/busybox:latest`;
+  const reference = `${registry.host}/${registry.repository('library/busybox')}:latest`;
   const image = await apiJson(daemon, 'GET', `/images/${reference}/json`);
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-save-'));
   try {

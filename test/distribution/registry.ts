@@ -3,9 +3,14 @@
 // file. Variants: plain HTTP; TLS with a test CA and htpasswd basic auth;
 // bearer tokens signed by a small token server that the test starts. Every
 // process is stopped by its PID, and every file lives under one temporary root.
+//
+// useRegistry() returns instead the shared registry of a CI run when
+// scripts/test-registries.sh has exported its address (BERTH_TEST_REGISTRY_*).
+// Each call then gets a repository prefix of its own, so runs and test files
+// do not see each other's images.
 import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createHash, createSign, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import http from 'node:http';
@@ -14,6 +19,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../helpers/daemon';
+import { makeSigningKey, startTokenServer } from './token-server';
 
 export const REGISTRY_BINARY = '/usr/bin/docker-registry';
 export const BUSYBOX_ARCHIVE = path.join(REPO_ROOT, 'build/images/busybox.tar');
@@ -30,8 +36,12 @@ export interface TestRegistry {
   caFile: string | null;
   username: string | null;
   password: string | null;
-  // Requests the token server served, for checks of the bearer flow.
-  tokenRequests: string[];
+  // Query strings of the requests the token server served, for checks of the bearer flow.
+  readonly tokenRequests: string[];
+  // True for a registry shared by the whole CI run, which stop() leaves running.
+  shared: boolean;
+  // Returns the repository path to use for a fixture: name itself, or name under this registry's prefix when shared.
+  repository(name: string): string;
   stop(): Promise<void>;
 }
 
@@ -91,7 +101,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   if (variant === 'token') {
     const signing = makeSigningKey(root);
     const tokenPort = await freePort();
-    tokenServer = startTokenServer(tokenPort, signing, { username: username!, password: password!, service: 'berth-test-registry', issuer: 'berth-test-issuer', log: tokenRequests });
+    tokenServer = startTokenServer(tokenPort, signing, { username: username!, password: password!, service: 'berth-test-registry', issuer: 'berth-test-issuer', record: (query) => tokenRequests.push(query) });
     lines.push(
       'auth:',
       '  token:',
@@ -120,6 +130,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     username,
     password,
     tokenRequests,
+    shared: false,
+    repository: (name) => name,
     stop: async () => {
       await stopChild(child);
       if (tokenServer) await new Promise((resolve) => tokenServer!.close(resolve));
@@ -133,6 +145,46 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     throw error;
   }
   return registry;
+}
+
+// Environment variable names that scripts/test-registries.sh exports, per variant.
+const SHARED_VARIABLES: Record<RegistryVariant, string> = {
+  plain: 'BERTH_TEST_REGISTRY_PLAIN',
+  'tls-basic': 'BERTH_TEST_REGISTRY_TLS',
+  token: 'BERTH_TEST_REGISTRY_TOKEN',
+};
+
+// Returns the CI run's shared registry of a variant when its address is
+// exported, else starts a private one as startRegistry() does.
+export async function useRegistry(variant: RegistryVariant = 'plain'): Promise<TestRegistry> {
+  const variable = SHARED_VARIABLES[variant];
+  const host = process.env[variable];
+  if (!host) return startRegistry({ variant });
+
+  const setting = (suffix: string): string => {
+    const value = process.env[`${variable}_${suffix}`];
+    if (!value) throw new Error(`shared test registry ${host}: ${variable}_${suffix} is not set; start the registries with scripts/test-registries.sh start`);
+    return value;
+  };
+  const prefix = `run-${randomBytes(6).toString('hex')}/`;
+  const tokenLog = variant === 'token' ? setting('LOG') : null;
+  return {
+    host,
+    port: Number(host.slice(host.lastIndexOf(':') + 1)),
+    url: `${variant === 'tls-basic' ? 'https' : 'http'}://${host}`,
+    root: path.dirname(setting('STORAGE')),
+    storageDirectory: setting('STORAGE'),
+    caFile: variant === 'tls-basic' ? setting('CA') : null,
+    username: variant === 'plain' ? null : setting('USERNAME'),
+    password: variant === 'plain' ? null : setting('PASSWORD'),
+    get tokenRequests(): string[] {
+      if (tokenLog === null) return [];
+      return fs.readFileSync(tokenLog, 'utf8').split('\n').filter((line) => line !== '');
+    },
+    shared: true,
+    repository: (name) => `${prefix}${name}`,
+    stop: async () => undefined,
+  };
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -187,82 +239,6 @@ function makeTestCertificates(root: string): { caFile: string; certificateFile: 
   fs.mkdirSync(caDirectory);
   fs.copyFileSync(file('ca.crt'), path.join(caDirectory, 'ca.crt'));
   return { caFile: path.join(caDirectory, 'ca.crt'), certificateFile: file('server.crt'), keyFile: file('server.key') };
-}
-
-interface SigningKey {
-  privateKeyPem: string;
-  certificateFile: string;
-  // The key ID the registry computes from the certificate's public key (libtrust format).
-  keyId: string;
-}
-
-function makeSigningKey(root: string): SigningKey {
-  const keyFile = path.join(root, 'token.key');
-  const certificateFile = path.join(root, 'token.crt');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=Berth test token issuer', '-keyout', keyFile, '-out', certificateFile], { stdio: 'pipe' });
-  const publicKeyDer = execFileSync('openssl', ['x509', '-in', certificateFile, '-noout', '-pubkey']);
-  const der = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'DER'], { input: publicKeyDer });
-  return { privateKeyPem: fs.readFileSync(keyFile, 'utf8'), certificateFile, keyId: libtrustKeyId(der) };
-}
-
-// libtrust's key ID: base32 of the first 240 bits of sha256(DER public key), in 12 groups of 4 joined by ":".
-function libtrustKeyId(publicKeyDer: Buffer): string {
-  const bytes = createHash('sha256').update(publicKeyDer).digest().subarray(0, 30);
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const byte of bytes) bits += byte.toString(2).padStart(8, '0');
-  let encoded = '';
-  for (let index = 0; index < bits.length; index += 5) encoded += alphabet[parseInt(bits.slice(index, index + 5), 2)];
-  return encoded.match(/.{4}/g)!.join(':');
-}
-
-interface TokenSettings {
-  username: string;
-  password: string;
-  service: string;
-  issuer: string;
-  log: string[];
-}
-
-// Serves GET /token?service=&scope=... as a Docker token server: checks basic
-// credentials, then grants every requested action on the named repositories.
-function startTokenServer(port: number, signing: SigningKey, settings: TokenSettings): http.Server {
-  const server = http.createServer((request, response) => {
-    const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
-    settings.log.push(url.search);
-    const header = request.headers.authorization ?? '';
-    const expected = `Basic ${Buffer.from(`${settings.username}:${settings.password}`).toString('base64')}`;
-    if (header !== expected) {
-      response.writeHead(401, { 'Content-Type': 'application/json' });
-      response.end(JSON.stringify({ details: 'incorrect username or password' }));
-      return;
-    }
-    const access = url.searchParams.getAll('scope').map((scope) => {
-      const [type, name, actions] = scope.split(':');
-      return { type, name, actions: actions.split(',') };
-    });
-    const token = signToken(signing, {
-      iss: settings.issuer,
-      sub: settings.username,
-      aud: url.searchParams.get('service') ?? settings.service,
-      exp: Math.floor(Date.now() / 1000) + 300,
-      nbf: Math.floor(Date.now() / 1000) - 10,
-      iat: Math.floor(Date.now() / 1000),
-      jti: randomBytes(8).toString('hex'),
-      access,
-    });
-    response.writeHead(200, { 'Content-Type': 'application/json' });
-    response.end(JSON.stringify({ token, access_token: token, expires_in: 300 }));
-  });
-  server.listen(port, '127.0.0.1');
-  return server;
-}
-
-function signToken(signing: SigningKey, claims: object): string {
-  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = `${encode({ typ: 'JWT', alg: 'RS256', kid: signing.keyId })}.${encode(claims)}`;
-  const signature = createSign('RSA-SHA256').update(unsigned).sign(signing.privateKeyPem).toString('base64url');
-  return `${unsigned}.${signature}`;
 }
 
 const execFileAsync = promisify(execFile);

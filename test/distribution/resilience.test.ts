@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon';
-import { BUSYBOX_ARCHIVE, skopeoPush, startRegistry, type TestRegistry } from './registry';
+import { BUSYBOX_ARCHIVE, skopeoPush, useRegistry, type TestRegistry } from './registry';
 import { makeLayerTar, pushDerivedImage, readBaseImage, sha256, type BaseImage } from './fixtures';
 import { startFlakyProxy, type FlakyProxy } from './flaky-proxy';
 import { apiJson, apiPull } from './api';
@@ -16,9 +16,9 @@ let base: BaseImage;
 const cleanups: Array<() => Promise<void>> = [];
 
 before(async () => {
-  registry = await startRegistry();
-  await skopeoPush(registry, `docker-archive:${BUSYBOX_ARCHIVE}`, 'library/busybox:latest');
-  base = await readBaseImage(registry, 'library/busybox', 'latest');
+  registry = await useRegistry();
+  await skopeoPush(registry, `docker-archive:${BUSYBOX_ARCHIVE}`, registry.repository('library/busybox:latest'));
+  base = await readBaseImage(registry, registry.repository('library/busybox'), 'latest');
 });
 
 after(async () => {
@@ -46,22 +46,24 @@ test('transient failures are retried', async () => {
   cleanups.push(() => proxy.stop());
   const daemon = await daemonFor(proxy);
 
-  const messages = await apiPull(daemon, `${proxy.host}/library/busybox`, 'latest');
+  const messages = await apiPull(daemon, `${proxy.host}/${registry.repository('library/busybox')}`, 'latest');
   assert.equal(messages.find((message) => message.error), undefined, JSON.stringify(messages));
-  assert.equal(proxy.counts.get(`GET /v2/library/busybox/blobs/${layerDigest}`), 3, 'the layer was fetched three times');
+  assert.equal(proxy.counts.get(`GET /v2/${registry.repository('library/busybox')}/blobs/${layerDigest}`), 3, 'the layer was fetched three times');
   const log = fs.readFileSync(daemon.logFile, 'utf8');
   assert.match(log, /retrying/);
+  // The layer was unpacking while it downloaded, so the restart sends it through the unpack of the finished file.
+  assert.match(log, /unpacking the downloaded blob again/);
 });
 
 test('killed pull leaves no partial state', async () => {
   const extra = makeLayerTar({ 'stalled.txt': 'the first download of this layer stalls\n' });
   const blob = sha256(extra);
-  await pushDerivedImage(registry, 'test/stall', 'latest', base, [{ uncompressed: extra, blob: extra, mediaType: 'application/vnd.oci.image.layer.v1.tar' }]);
+  await pushDerivedImage(registry, registry.repository('test/stall'), 'latest', base, [{ uncompressed: extra, blob: extra, mediaType: 'application/vnd.oci.image.layer.v1.tar' }]);
   const proxy = await startFlakyProxy(registry.url, (method, requestPath, count) => (method === 'GET' && requestPath.endsWith(`/blobs/${blob}`) && count === 1 ? 'stall' : 'pass'));
   cleanups.push(() => proxy.stop());
   const daemon = await daemonFor(proxy);
 
-  const pulling = apiPull(daemon, `${proxy.host}/test/stall`, 'latest').catch((error: Error) => error);
+  const pulling = apiPull(daemon, `${proxy.host}/${registry.repository('test/stall')}`, 'latest').catch((error: Error) => error);
   const deadline = Date.now() + 20_000;
   while (proxy.stalled === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(proxy.stalled, 1, 'the layer download reached the stall');
@@ -76,7 +78,7 @@ test('killed pull leaves no partial state', async () => {
   const images = await apiJson(daemon, 'GET', '/images/json');
   assert.deepEqual(images, [], 'no image record from the killed pull');
 
-  const messages = await apiPull(daemon, `${proxy.host}/test/stall`, 'latest');
+  const messages = await apiPull(daemon, `${proxy.host}/${registry.repository('test/stall')}`, 'latest');
   assert.equal(messages.find((message) => message.error), undefined, JSON.stringify(messages));
-  assert.equal(messages.at(-1)?.status, `Status: Downloaded newer image for ${proxy.host}/test/stall:latest`);
+  assert.equal(messages.at(-1)?.status, `Status: Downloaded newer image for ${proxy.host}/${registry.repository('test/stall')}:latest`);
 });

@@ -2,12 +2,13 @@
 // reaches the layer store: the size and the sha256 must match the
 // descriptor, or the file is removed and the pull fails.
 import fs from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import fsp from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import type { Logger } from '../../common/logger';
 import { InvalidArgumentError } from '../../common/errors';
 import { RegistryError, type RegistryClient } from './client';
 import type { Descriptor } from './manifest';
+import { OffThreadSha256 } from '../sha256-worker';
 
 const MAX_ATTEMPTS = 3;
 const FIRST_BACKOFF_MS = 500;
@@ -18,13 +19,22 @@ const TRANSIENT_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORT
 export class BlobVerificationError extends InvalidArgumentError {}
 
 // Writes the blob to file and calls onBytes with the bytes received so far.
-// A transient failure restarts the download from the beginning, up to three attempts.
-export async function downloadBlob(client: RegistryClient, descriptor: Descriptor, file: string, onBytes: (received: number) => void, logger: Logger): Promise<void> {
+// A transient failure restarts the download from the beginning, up to three
+// attempts, and calls onRestart before the file is removed for the next one.
+export async function downloadBlob(
+  client: RegistryClient,
+  descriptor: Descriptor,
+  file: string,
+  onBytes: (received: number) => void,
+  logger: Logger,
+  onRestart: () => void = () => undefined,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await downloadOnce(client, descriptor, file, onBytes);
       return;
     } catch (error) {
+      onRestart();
       await fsp.rm(file, { force: true });
       const code = (error as NodeJS.ErrnoException).code;
       const retryable = (code !== undefined && TRANSIENT_CODES.has(code)) || (error instanceof RegistryError && error.status >= 500);
@@ -37,7 +47,25 @@ export async function downloadBlob(client: RegistryClient, descriptor: Descripto
 
 async function downloadOnce(client: RegistryClient, descriptor: Descriptor, file: string, onBytes: (received: number) => void): Promise<void> {
   const response = await client.request('GET', client.repositoryUrl(`blobs/${descriptor.digest}`), { expect: [200] });
-  const hash = createHash('sha256');
+  // Hashing on the worker thread leaves the main thread to the layer that unpacks meanwhile.
+  const hash = new OffThreadSha256();
+  try {
+    const received = await writeBody(response.body, descriptor, file, hash, onBytes);
+    if (received !== descriptor.size) {
+      throw new BlobVerificationError(`filesystem layer verification failed for digest ${descriptor.digest}: expected ${descriptor.size} bytes, got ${received}`);
+    }
+    const actual = await hash.digest();
+    if (actual !== descriptor.digest) {
+      throw new BlobVerificationError(`filesystem layer verification failed for digest ${descriptor.digest}: digest mismatch: the content hashes to ${actual}`);
+    }
+  } finally {
+    // Frees the worker's hash when digest() was not reached; after digest() it does nothing.
+    hash.cancel();
+  }
+}
+
+// Writes the response body to file while hashing it, and returns the bytes received.
+async function writeBody(body: IncomingMessage, descriptor: Descriptor, file: string, hash: OffThreadSha256, onBytes: (received: number) => void): Promise<number> {
   let received = 0;
   const output = fs.createWriteStream(file, { flags: 'wx', mode: 0o600 });
   const closed = new Promise<void>((resolve, reject) => {
@@ -45,11 +73,11 @@ async function downloadOnce(client: RegistryClient, descriptor: Descriptor, file
     output.on('error', reject);
   });
   try {
-    for await (const chunk of response.body) {
+    for await (const chunk of body) {
       const buffer = chunk as Buffer;
       received += buffer.length;
       if (received > descriptor.size) {
-        response.body.destroy();
+        body.destroy();
         throw new BlobVerificationError(`filesystem layer verification failed for digest ${descriptor.digest}: the registry sent more than the ${descriptor.size} bytes the manifest lists`);
       }
       hash.update(buffer);
@@ -60,12 +88,5 @@ async function downloadOnce(client: RegistryClient, descriptor: Descriptor, file
     output.end();
     await closed;
   }
-
-  if (received !== descriptor.size) {
-    throw new BlobVerificationError(`filesystem layer verification failed for digest ${descriptor.digest}: expected ${descriptor.size} bytes, got ${received}`);
-  }
-  const actual = `sha256:${hash.digest('hex')}`;
-  if (actual !== descriptor.digest) {
-    throw new BlobVerificationError(`filesystem layer verification failed for digest ${descriptor.digest}: digest mismatch: the content hashes to ${actual}`);
-  }
+  return received;
 }

@@ -2,30 +2,26 @@
 // resolved on each endpoint in turn (mirrors, HTTPS, then plain HTTP for
 // insecure registries), and the platform's manifest is picked from a list or
 // index. Missing layers download three at a time into a temporary directory
-// and are unpacked in order; layers already in the store are skipped. The
+// and unpack two at a time, each while its download is still running (see
+// download-follower.ts). Layers already in the store are skipped. The
 // image is committed last, with its tag and RepoDigests. Progress goes out as
 // Docker's JSON messages.
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import type { RegistrySettings } from '../../common/config';
 import type { Logger } from '../../common/logger';
 import { InvalidArgumentError, NotFoundError } from '../../common/errors';
 import type { ImageConfig } from '../types';
 import type { LayerStore } from '../layer-store';
 import type { ContentStore } from '../content-store';
-import { chainIds, sha256Digest } from '../digest';
+import { sha256Digest } from '../digest';
 import { parseImageConfig } from '../image-config';
 import { familiarName, familiarString, formatReference, parseReference, repositoryName, withDefaultTag, type ImageReference } from '../reference';
 import { EndpointUnreachableError, RegistryError, RegistryClient, readAll } from './client';
 import { resolveEndpoints } from './endpoints';
-import { downloadBlob } from './blob-download';
+import { fetchLayers } from './layer-fetch';
 import { fetchManifest, type Descriptor, type FetchedManifest, type ImageManifest } from './manifest';
 import { formatPlatform, matchRank, parsePlatform, selectManifest, type Platform } from './platform';
 import type { RegistryCredentials } from './auth';
 
-const DOWNLOAD_CONCURRENCY = 3;
-const PROGRESS_INTERVAL_MS = 100;
 const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
 export interface ProgressMessage {
@@ -144,112 +140,6 @@ async function fetchConfig(client: RegistryClient, descriptor: Descriptor): Prom
     throw new InvalidArgumentError(`image config ${descriptor.digest}: verification failed: got ${content.length} bytes hashing to ${digest}, expected ${descriptor.size} bytes`);
   }
   return content;
-}
-
-// Downloads what the store lacks (three at a time) and unpacks in order, each
-// layer on its parent. Every layer of the image stays pinned until the pull ends.
-async function fetchLayers(
-  store: PullStore,
-  client: RegistryClient,
-  descriptors: Descriptor[],
-  diffIds: string[],
-  onProgress: (message: ProgressMessage) => void,
-  logger: Logger,
-): Promise<void> {
-  const chain = chainIds(diffIds);
-  const pinned: string[] = [];
-  const work = await fsp.mkdtemp(path.join(store.temporaryDirectory, 'pull-'));
-  const downloads = new Map<number, Promise<string>>();
-  let cancelled = false;
-  try {
-    const limiter = new Limiter(DOWNLOAD_CONCURRENCY);
-    for (const [index, descriptor] of descriptors.entries()) {
-      const id = shortId(descriptor.digest);
-      pinned.push(chain[index]);
-      if (store.layers.acquire(chain[index])) {
-        onProgress({ status: 'Already exists', progressDetail: {}, id });
-        continue;
-      }
-      onProgress({ status: 'Pulling fs layer', progressDetail: {}, id });
-      const file = path.join(work, `${index}-${descriptor.digest.slice(7)}`);
-      const download = limiter.run(async () => {
-        if (cancelled) throw new Error('pull cancelled');
-        const report = throttled((received: number) => onProgress({ status: 'Downloading', progressDetail: { current: received, total: descriptor.size }, id }));
-        await downloadBlob(client, descriptor, file, report, logger);
-        onProgress({ status: 'Verifying Checksum', progressDetail: {}, id });
-        onProgress({ status: 'Download complete', progressDetail: {}, id });
-        return file;
-      });
-      // Rejections are handled where each download is awaited, in order.
-      download.catch(() => undefined);
-      downloads.set(index, download);
-    }
-    // Downloads past the first three wait for a free slot.
-    for (const index of [...downloads.keys()].slice(DOWNLOAD_CONCURRENCY)) onProgress({ status: 'Waiting', progressDetail: {}, id: shortId(descriptors[index].digest) });
-
-    for (const [index, descriptor] of descriptors.entries()) {
-      const download = downloads.get(index);
-      if (!download) continue;
-      const file = await download;
-      const id = shortId(descriptor.digest);
-      const report = throttled((current: number) => onProgress({ status: 'Extracting', progressDetail: { current, total: descriptor.size }, id }));
-      const created = await store.layers.create(countingReader(file, report), index === 0 ? null : chain[index - 1], diffIds[index]);
-      // create() pinned the layer a second time for this caller.
-      store.layers.release(created.layer.chainId);
-      await store.content.ingest(fs.createReadStream(file), { digest: descriptor.digest, size: descriptor.size });
-      await fsp.rm(file, { force: true });
-      onProgress({ status: 'Pull complete', progressDetail: {}, id });
-      logger.info({ layer: created.layer.chainId, blob: descriptor.digest, skippedEntries: created.unpack.skipped.length }, 'layer pulled');
-    }
-  } finally {
-    cancelled = true;
-    await Promise.allSettled(downloads.values());
-    await fsp.rm(work, { recursive: true, force: true });
-    for (const chainId of pinned) store.layers.release(chainId);
-  }
-}
-
-// Docker names layers in progress messages by the first 12 hex digits of their blob digest.
-function shortId(digest: string): string {
-  return digest.replace(/^sha256:/, '').slice(0, 12);
-}
-
-function throttled(report: (value: number) => void): (value: number) => void {
-  let last = 0;
-  return (value: number) => {
-    const now = Date.now();
-    if (now - last < PROGRESS_INTERVAL_MS) return;
-    last = now;
-    report(value);
-  };
-}
-
-async function* countingReader(file: string, report: (bytes: number) => void): AsyncGenerator<Buffer> {
-  let total = 0;
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) {
-    total += (chunk as Buffer).length;
-    report(total);
-    yield chunk as Buffer;
-  }
-}
-
-// Runs at most `limit` tasks at a time, in the order they were queued.
-class Limiter {
-  private active = 0;
-  private readonly queue: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
-    this.active++;
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      this.queue.shift()?.();
-    }
-  }
 }
 
 // Rewords registry errors the way dockerd reports failed pulls.
