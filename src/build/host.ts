@@ -46,6 +46,8 @@ export interface RunStepRequest {
   createdBy: string;
   // For log lines and container names.
   buildId: string;
+  // Called with the step container's ID once it exists, for the classic " ---> Running in <id>" line.
+  onContainerCreated?: (containerId: string) => void;
 }
 
 export type StepOutput = (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
