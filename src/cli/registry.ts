@@ -28,6 +28,7 @@ type Modules = {
   stats: typeof import('./commands/stats');
   update: typeof import('./commands/update');
   cp: typeof import('./commands/cp');
+  build: typeof import('./commands/build');
 };
 
 const load = {
@@ -52,6 +53,7 @@ const load = {
   stats: () => require('./commands/stats') as Modules['stats'],
   update: () => require('./commands/update') as Modules['update'],
   cp: () => require('./commands/cp') as Modules['cp'],
+  build: () => require('./commands/build') as Modules['build'],
 };
 
 // The summary is repeated here so help text needs no command module; a test checks it against the loaded command.
@@ -91,6 +93,7 @@ const versionCommand = entry('Show the Berth version information', () => load.sy
 const volumeCreateCommand = entry('Create a volume', () => load.volumes().volumeCreateCommand);
 const volumePruneCommand = entry('Remove unused local volumes', () => load.volumes().volumePruneCommand);
 const volumeRemoveCommand = entry('Remove one or more volumes', () => load.volumes().volumeRemoveCommand);
+const buildCommand = entry('Build an image from a Dockerfile', () => load.build().buildCommand);
 const pullCommand = entry('Download an image from a registry', () => load.pull().pullCommand);
 const pushCommand = entry('Upload an image to a registry', () => load.push().pushCommand);
 const loginCommand = entry('Authenticate to a registry', () => load.login().loginCommand);
@@ -158,6 +161,7 @@ const IMAGE_GROUP = group(
   'image',
   'Manage images',
   [
+    ['build', buildCommand],
     ['history', historyCommand],
     ['import', importCommand],
     ['inspect', imageInspectCommand],
@@ -172,7 +176,7 @@ const IMAGE_GROUP = group(
     ['save', saveCommand],
     ['tag', tagCommand],
   ],
-  ['history', 'import', 'inspect', 'load', 'ls', 'prune', 'pull', 'push', 'rm', 'save', 'tag'],
+  ['build', 'history', 'import', 'inspect', 'load', 'ls', 'prune', 'pull', 'push', 'rm', 'save', 'tag'],
 );
 
 const VOLUME_GROUP = group(
@@ -224,6 +228,7 @@ export const TOP_LEVEL: ReadonlyMap<string, CommandEntry> = new Map<string, Comm
   ['login', loginCommand],
   ['logout', logoutCommand],
   ['attach', attachCommand],
+  ['build', buildCommand],
   ['commit', commitCommand],
   ['cp', cpCommand],
   ['create', createCommandSpec],
@@ -252,7 +257,7 @@ export const TOP_LEVEL: ReadonlyMap<string, CommandEntry> = new Map<string, Comm
   ['wait', waitCommand],
 ]);
 
-const COMMON = ['run', 'exec', 'ps', 'images', 'pull', 'push', 'login', 'logout', 'version', 'info'];
+const COMMON = ['run', 'exec', 'ps', 'build', 'images', 'pull', 'push', 'login', 'logout', 'version', 'info'];
 
 export function renderProgramHelp(): string {
   const describe = (name: string, summary: string) => `  ${name.padEnd(10)}  ${summary}`;
