@@ -86,6 +86,7 @@ export async function runInstruction(context: StageContext, instruction: Command
   try {
     const inputs = { argv: prepared.argv, args: historyArgs, mounts: resolved.keyInputs, network };
     await commitStep(context, createdBy, inputs, async () => {
+      let stepContainer: string | null = null;
       const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
       const result = await session.host.runStep(
         {
@@ -97,7 +98,10 @@ export async function runInstruction(context: StageContext, instruction: Command
           network,
           createdBy,
           buildId: session.buildId,
-          onContainerCreated: (containerId) => streamText(context, ` ---> Running in ${containerId.slice(0, 12)}\n`),
+          onContainerCreated: (containerId) => {
+            stepContainer = containerId.slice(0, 12);
+            streamText(context, ` ---> Running in ${stepContainer}\n`);
+          },
         },
         (stream, chunk) => {
           const text = decoders[stream].write(chunk);
@@ -109,6 +113,8 @@ export async function runInstruction(context: StageContext, instruction: Command
       if (result.exitCode !== 0 || result.image === null) {
         throw new BuildError(`The command '${display}' returned a non-zero code: ${result.exitCode}`, result.exitCode === 0 ? 1 : result.exitCode);
       }
+      // The host removes the step container in every case; the classic builder reports it on success.
+      if (stepContainer !== null) streamText(context, ` ---> Removed intermediate container ${stepContainer}\n`);
       return result.image;
     });
   } finally {
