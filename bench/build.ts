@@ -1,4 +1,4 @@
-// Build benchmark: one multi-stage Dockerfile of twelve steps (busybox base,
+// Build benchmark: one multi-stage Dockerfile of thirteen steps (busybox base,
 // files copied, shell work in RUN), built cold (--no-cache) and warm (an
 // unchanged rebuild) by Berth, by Docker's classic builder and by
 // `podman build`, in one run. Prints medians and which targets were met.
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     fs.rmSync(work, { recursive: true, force: true });
   }
 
-  console.log(`Build of a 12-step two-stage Dockerfile, medians of ${iterations} (after one uncounted cold build):`);
+  console.log(`Build of a 13-step two-stage Dockerfile, medians of ${iterations} (after one uncounted cold build):`);
   for (const result of results) {
     console.log(`  ${result.name.padEnd(24)} cold ${result.cold.toFixed(0).padStart(6)} ms   warm ${result.warm.toFixed(0).padStart(6)} ms`);
   }
