@@ -38,10 +38,19 @@ export async function downloadFile(url: string, directory: string, checksum: str
   }
   if (!response.ok || response.body === null) throw new Error(`ADD ${url}: download failed: HTTP status ${response.status} ${response.statusText}`);
 
-  const hostPath = path.join(await fsp.mkdtemp(path.join(directory, 'download-')), 'file');
+  const downloadDirectory = await fsp.mkdtemp(path.join(directory, 'download-'));
+  try {
+    return await saveResponse(url, response, path.join(downloadDirectory, 'file'), expected);
+  } catch (error) {
+    await fsp.rm(downloadDirectory, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function saveResponse(url: string, response: Response, hostPath: string, expected: string | null): Promise<DownloadedFile> {
   const hash = createHash('sha256');
   let size = 0;
-  const body = Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
+  const body = Readable.fromWeb(response.body! as unknown as WebReadableStream<Uint8Array>);
   body.on('data', (chunk: Buffer) => {
     hash.update(chunk);
     size += chunk.length;
@@ -57,5 +66,5 @@ export async function downloadFile(url: string, directory: string, checksum: str
   const modified = lastModified === null ? Number.NaN : Date.parse(lastModified);
   const mtime = Number.isNaN(modified) ? new Date() : new Date(modified);
   await fsp.utimes(hostPath, mtime, mtime);
-  return { hostPath, name: path.posix.basename(parsed.pathname), mtime, contentDigest, size };
+  return { hostPath, name: path.posix.basename(new URL(url).pathname), mtime, contentDigest, size };
 }

@@ -27,8 +27,8 @@ export async function ensureDirectoryInRoot(root: string, imagePath: string, own
     if (stat !== null && stat.isDirectory()) continue;
     if (stat !== null) throw new Error(`mkdir ${current}: not a directory`);
 
-    // A dangling symlink resolves to its target's path, which is created.
-    await fsp.mkdir(hostPath, { mode: DEFAULT_DIRECTORY_MODE });
+    // A dangling symlink resolves to its target's path inside the root, which is created with its parents.
+    await fsp.mkdir(hostPath, { mode: DEFAULT_DIRECTORY_MODE, recursive: true });
     await fsp.lchown(hostPath, owner.uid, owner.gid);
     await fsp.chmod(hostPath, DEFAULT_DIRECTORY_MODE);
     created = true;
