@@ -8,7 +8,7 @@ import type { ApiRequest, ApiServices, Reply } from '../context';
 import { decodeBuildRequest } from '../decode/build-request';
 import type { Router } from '../router';
 
-// The builder's BuildError carries the failing RUN's exit code; other errors count as code 1.
+// Returns the failing RUN's exit code that the builder's BuildError carries, or 1 for other errors.
 function errorCode(error: unknown): number {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'number' ? code : 1;
@@ -16,11 +16,12 @@ function errorCode(error: unknown): number {
 
 async function build(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
   const buildRequest = decodeBuildRequest(request.query, request.headers, request.body, request.signal);
-  let body: ReturnType<Reply['startStream']> | null = null;
+  // A holder object, because the stream is started inside emit and TypeScript does not track assignments in closures.
+  const output: { body: ReturnType<Reply['startStream']> | null } = { body: null };
   const emit = (message: object) => {
     if (request.signal.aborted) return;
-    body ??= reply.startStream(200, 'application/json');
-    body.write(`${JSON.stringify(message)}\r\n`);
+    output.body ??= reply.startStream(200, 'application/json');
+    output.body.write(`${JSON.stringify(message)}\r\n`);
   };
 
   try {
@@ -28,14 +29,19 @@ async function build(request: ApiRequest, reply: Reply, services: ApiServices): 
   } catch (error) {
     const message = errorMessage(error);
     services.logger.info({ dockerfile: buildRequest.dockerfile, tags: buildRequest.tags, error: message }, 'build failed');
-    if (body === null && !request.signal.aborted) throw error;
+    if (output.body === null && !request.signal.aborted) throw error;
     emit({ errorDetail: { code: errorCode(error), message }, error: message });
   } finally {
-    // The context stream is the request body; a build that stopped early leaves the rest unread.
+    // The context stream is the request body, and a build that stopped early leaves the rest unread.
     request.body.resume();
   }
-  body ??= reply.startStream(200, 'application/json');
-  body.end();
+  if (request.signal.aborted) {
+    // The client went away, so there is nobody to send the end of the stream to.
+    output.body?.destroy();
+    return;
+  }
+  output.body ??= reply.startStream(200, 'application/json');
+  output.body.end();
 }
 
 async function pruneBuildCache(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {

@@ -75,7 +75,7 @@ function compilePattern(pattern: string): RegExp {
   return new RegExp(`${source}$`, 'u');
 }
 
-// Compiles patterns as written in .dockerignore (with "!" prefixes); an invalid pattern throws naming it.
+// Compiles patterns as written in .dockerignore (with "!" prefixes). An invalid pattern throws an error naming it.
 export function compilePatterns(patterns: string[]): IgnorePattern[] {
   return patterns.map((written) => {
     const exclusion = written.startsWith('!');
@@ -119,7 +119,7 @@ export function mayContainExceptions(directory: string, patterns: IgnorePattern[
 }
 
 // Adds exceptions so the Dockerfile and .dockerignore always reach the
-// daemon, which needs both; the docker CLI does the same before it packs.
+// daemon, which needs both. The docker CLI does the same before it packs.
 export function keepBuildFiles(patterns: string[], dockerfile: string | null): string[] {
   const kept = [...patterns];
   const compiled = compilePatterns(patterns);

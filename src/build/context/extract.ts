@@ -28,7 +28,7 @@ export function safeEntryName(name: string): string | null {
 }
 
 export interface ExtractOptions {
-  // Directory inside root the entries go to ("" for root itself); symlinks met on the way resolve with root as "/".
+  // Directory inside root that receives the entries, "" for root itself. Symlinks met on the way resolve with root as "/".
   prefix: string;
   // 'keep' applies the tar's owners (ADD of an archive), null leaves the extracting user (root) as owner.
   owner: { uid: number; gid: number } | 'keep' | null;
@@ -141,7 +141,7 @@ async function writeEntry(
       return;
     }
     default:
-      // Devices and FIFOs have no place in a build context; PAX and GNU headers are consumed by tar-stream.
+      // Devices and FIFOs have no place in a build context, and tar-stream consumes PAX and GNU headers itself.
       content.resume();
       logger.debug({ entry: header.name, type: header.type, archive: options.what }, 'skipped a tar entry of a type the builder does not copy');
       counts.entries--;

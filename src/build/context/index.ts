@@ -12,7 +12,7 @@ import { extractTar, safeEntryName } from './extract';
 
 export { compilePatterns, isExcluded, parseDockerignore } from './dockerignore';
 
-// Reads .dockerignore from an extracted context; none gives no patterns.
+// Reads .dockerignore from an extracted context. A context without one gives no patterns.
 export async function readIgnorePatterns(directory: string): Promise<string[]> {
   const text = await fsp.readFile(path.join(directory, '.dockerignore'), 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return '';
@@ -59,7 +59,7 @@ export async function prepareContext(archive: Readable, directory: string, docke
   const relative = safeEntryName(requested.replace(/^\/+/, ''));
   if (relative === null || relative === '') throw new InvalidArgumentError(`Cannot locate specified Dockerfile: ${requested}`);
 
-  // The Dockerfile may be a symlink inside the context; it resolves with the context as "/".
+  // The Dockerfile may be a symlink inside the context, which resolves with the context as "/".
   let dockerfileName = relative;
   let text: string | null = null;
   for (const candidate of relative === 'Dockerfile' ? ['Dockerfile', 'dockerfile'] : [relative]) {

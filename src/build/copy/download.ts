@@ -11,7 +11,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
 export interface DownloadedFile {
   hostPath: string;
-  // Base name from the URL's path, used when the destination is a directory; "" when the path has none.
+  // Base name from the URL's path, used when the destination is a directory. It is "" when the path has none.
   name: string;
   mtime: Date;
   contentDigest: string;

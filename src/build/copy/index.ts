@@ -1,6 +1,6 @@
 // COPY and ADD, planned then applied. planCopy finds and lists the sources
 // (downloading URLs, writing heredoc files) and computes the digest the
-// executor puts in the step's cache key; apply writes them into the step's
+// executor puts in the step's cache key. apply writes them into the step's
 // root with Docker's rules. Errors name the instruction and the source.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -31,7 +31,7 @@ export interface CopyOptions {
   excludes: string[];
   // Relative destinations are relative to it.
   workingDir: string;
-  // Keep the sources' owners when there is no --chown (COPY --from of an image); false sets 0:0 as for context files.
+  // Whether the sources' owners are kept when there is no --chown (COPY --from of an image). False sets 0:0, as for context files.
   keepOwners?: boolean;
   logger?: Logger;
 }

@@ -63,7 +63,7 @@ async function expandPattern(root: string, pattern: string): Promise<string[]> {
   return existing;
 }
 
-// Returns the sources a path or pattern names; an empty list when nothing matches.
+// Returns the sources a path or pattern names, or an empty list when nothing matches.
 export async function matchSources(root: string, source: string): Promise<MatchedSource[]> {
   const cleaned = path.posix.normalize(`/${source}`).slice(1);
   const relatives = hasWildcards(cleaned) ? await expandPattern(root, cleaned) : [cleaned];

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { isExcluded, type IgnorePattern } from '../context/dockerignore';
 
 export interface TreeEntry {
-  // Slash-separated path below the source; "" for the source itself.
+  // Slash-separated path below the source, or "" for the source itself.
   relative: string;
   type: 'file' | 'directory' | 'symlink';
   mode: number;

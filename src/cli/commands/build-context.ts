@@ -1,9 +1,10 @@
-// Packs a build context directory into a tar the way the docker CLI does:
-// .dockerignore applied while walking (an excluded directory is entered only
-// when an exception may bring something back from it), the Dockerfile and
-// .dockerignore always sent, owners set to root, names in walk order. A
-// Dockerfile from outside the context or from stdin travels under a
-// generated name that is also added to .dockerignore, so COPY never sees it.
+// Packs a build context directory into a tar the way the docker CLI does.
+// .dockerignore is applied while walking, and an excluded directory is
+// entered only when an exception may bring something back from it. The
+// Dockerfile and .dockerignore are always sent, owners are set to root, and
+// names come in walk order. A Dockerfile from outside the context or from
+// stdin travels under a generated name that is also added to .dockerignore,
+// so COPY never sees it.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -45,7 +46,7 @@ interface WalkState {
   pack: tar.Pack;
   patterns: IgnorePattern[];
   hasExceptions: boolean;
-  // Hard links are sent as links to the first name of each inode, as Go's archive/tar writer does in the docker CLI.
+  // Hard links are sent as links to the first name of each inode, as the docker CLI's archive package sends them.
   links: Map<string, string>;
 }
 
@@ -107,7 +108,7 @@ export async function packContext(contextDirectory: string, dockerfile: string |
       const now = new Date();
       await addEntry(pack, { name: extra.name, mode: 0o600, mtime: now, uid: 0, gid: 0, type: 'file' }, extra.content);
       const ignoreText = written.length > 0 ? await fsp.readFile(path.join(contextDirectory, '.dockerignore')) : Buffer.alloc(0);
-      // The packed .dockerignore (if any) came first in the walk; a later entry of the same name replaces it on extraction.
+      // A .dockerignore packed by the walk comes first, and this later entry of the same name replaces it on extraction.
       await addEntry(pack, { name: '.dockerignore', mode: 0o644, mtime: now, uid: 0, gid: 0, type: 'file' }, Buffer.concat([ignoreText, Buffer.from(`\n${extra.name}\n`)]));
     }
     pack.finalize();

@@ -72,7 +72,7 @@ export function liveDisplay(output: Writable & { columns?: number }): BuildDispl
   };
 }
 
-// Reads the stream to its end; returns the image ID from the aux message, or throws CliError with the daemon's message.
+// Reads the stream to its end and returns the image ID from the aux message. An error message throws CliError with its text.
 export async function displayBuildStream(source: Readable, display: BuildDisplay | null): Promise<string | null> {
   let imageId: string | null = null;
   let pending = '';

@@ -17,7 +17,7 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-// Whether stdin holds a context archive (a tar, possibly compressed) rather than a Dockerfile.
+// Whether stdin contains a context archive (a tar, possibly compressed) rather than a Dockerfile.
 function isArchive(head: Buffer): boolean {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true;
   if (head.length >= 3 && head.subarray(0, 3).toString('latin1') === 'BZh') return true;
