@@ -136,6 +136,11 @@ test('copy exclude and inline sources', async (t) => {
   await copy(context, [{ kind: 'path', path: 'src' }], options({ excludes: ['*.md'] }), temporary, root, '/src');
   assert.deepEqual(fs.readdirSync(path.join(root, 'src')), ['main.c']);
 
+  fs.writeFileSync(path.join(context, 'top.md'), 'top');
+  fs.writeFileSync(path.join(context, 'top.txt'), 'top');
+  await copy(context, [{ kind: 'path', path: 'top.*' }], options({ excludes: ['*.md'] }), temporary, root, '/tops/');
+  assert.deepEqual(fs.readdirSync(path.join(root, 'tops')), ['top.txt']);
+
   await copy(context, [{ kind: 'inline', name: 'EOF', content: 'hello\n' }], options(), temporary, root, '/greeting');
   assert.equal(fs.readFileSync(path.join(root, 'greeting'), 'utf8'), 'hello\n');
   await copy(context, [{ kind: 'inline', name: 'script.sh', content: 'echo\n', mode: 0o755 }], options(), temporary, root, '/bin/');

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { subsystemLogger, type Logger } from '../../common/logger';
-import { compilePatterns } from '../context/dockerignore';
+import { compilePatterns, isExcluded } from '../context/dockerignore';
 import { decompressStream, looksLikeTar } from '../context/decompress';
 import { extractTar } from '../context/extract';
 import { downloadFile } from './download';
@@ -83,6 +83,8 @@ async function planPathSource(sourceRoot: string, source: string, options: CopyO
 
   const operations: Operation[] = [];
   for (const match of matches) {
+    // A pattern's matches are filtered by --exclude too, as paths relative to the source root.
+    if (excludes.length > 0 && hasWildcards(source) && isExcluded(match.relative, excludes)) continue;
     const entries = await listTree(match.hostPath, excludes);
     if (entries.length === 0) continue;
     const name = path.posix.basename(match.relative);

@@ -62,6 +62,15 @@ async function clearPath(hostPath: string, keepDirectory: boolean): Promise<bool
 // into destination, a file or symlink becomes destination.
 export async function writeTree(root: string, sourceHostPath: string, entries: TreeEntry[], destination: string, options: WriteOptions): Promise<void> {
   const parentOwner = options.owner ?? { uid: 0, gid: 0 };
+  // Host paths of directories already ensured, so a large tree resolves each parent once.
+  const ensured = new Map<string, string>();
+  const ensureParent = async (imagePath: string): Promise<string> => {
+    const known = ensured.get(imagePath);
+    if (known !== undefined) return known;
+    const { hostPath } = await ensureDirectoryInRoot(root, imagePath, parentOwner);
+    ensured.set(imagePath, hostPath);
+    return hostPath;
+  };
   // Directory times are set last, because writing entries inside changes them.
   const directoryTimes: { hostPath: string; mtime: Date }[] = [];
 
@@ -73,6 +82,7 @@ export async function writeTree(root: string, sourceHostPath: string, entries: T
 
     if (entry.type === 'directory') {
       const { hostPath, created } = await ensureDirectoryInRoot(root, imagePath, parentOwner);
+      ensured.set(imagePath, hostPath);
       // The destination directory itself keeps its mode when it existed, as Docker's COPY of a directory's contents does.
       if (entry.relative !== '' || created) {
         await fsp.lchown(hostPath, owner.uid, owner.gid);
@@ -82,8 +92,8 @@ export async function writeTree(root: string, sourceHostPath: string, entries: T
       continue;
     }
 
-    const parent = await ensureDirectoryInRoot(root, path.posix.dirname(imagePath), parentOwner);
-    const hostPath = path.join(parent.hostPath, path.posix.basename(imagePath));
+    const parentHostPath = await ensureParent(path.posix.dirname(imagePath));
+    const hostPath = path.join(parentHostPath, path.posix.basename(imagePath));
     await clearPath(hostPath, false);
 
     if (entry.type === 'symlink') {

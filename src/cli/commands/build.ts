@@ -9,6 +9,7 @@ import { CliError, PROGRAM, type Command, type CommandContext } from '../command
 import type { FlagValues } from '../flags';
 import { InvalidReferenceError, parseReference } from '../reference';
 import { dockerfileInContext, generatedDockerfileName, packContext, packDockerfileOnly, type PackedContext } from './build-context';
+import { configFile, readCredentials } from './auth-config';
 import { displayBuildStream, liveDisplay, plainDisplay, type BuildDisplay } from './build-progress';
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -90,6 +91,30 @@ async function prepareContext(context: CommandContext, contextArgument: string, 
   return packContext(contextArgument, null, { name: generatedDockerfileName(), content: await fsp.readFile(dockerfilePath) });
 }
 
+// Encodes the X-Registry-Config header: every stored login keyed by its
+// server, so the daemon can pull private base images. It is base64url of
+// JSON, as the docker CLI sends it.
+export function registryConfigHeader(environment: NodeJS.ProcessEnv): string {
+  let servers: string[] = [];
+  try {
+    const config = JSON.parse(fs.readFileSync(configFile(environment), 'utf8')) as { auths?: Record<string, unknown> };
+    servers = Object.keys(config.auths ?? {});
+  } catch {
+    // Without a readable config there are no stored logins, and the build may still use public images.
+  }
+
+  const configs: Record<string, object> = {};
+  for (const server of servers) {
+    const credentials = readCredentials(environment, server);
+    if (credentials === null) continue;
+    configs[server] =
+      credentials.identityToken !== ''
+        ? { identitytoken: credentials.identityToken, serveraddress: server }
+        : { username: credentials.username, password: credentials.password, serveraddress: server };
+  }
+  return Buffer.from(JSON.stringify(configs)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
 function chooseDisplay(context: CommandContext, flags: FlagValues): BuildDisplay | null {
   if (flags.bool('quiet')) return null;
   const progress = flags.string('progress');
@@ -148,7 +173,7 @@ export const buildCommand: Command = {
         version: '1',
       },
       rawBody: packed.archive,
-      headers: { 'Content-Type': 'application/x-tar', 'X-Registry-Config': Buffer.from('{}').toString('base64') },
+      headers: { 'Content-Type': 'application/x-tar', 'X-Registry-Config': registryConfigHeader(context.environment) },
     });
     const imageId = await displayBuildStream(response, display);
 
