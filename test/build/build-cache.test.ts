@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { startDaemon, type TestDaemon } from '../helpers/daemon';
+import { request, startDaemon, type TestDaemon } from '../helpers/daemon';
 import { buildOk, findCacheMount, updateContext, writeContext } from './build-harness';
 
 let daemon: TestDaemon;
@@ -77,5 +77,19 @@ test('cache skips and reruns steps', async (t) => {
     await buildOk(daemon, directory, { tags: ['cached'], noCache: true });
     const log = await runLog();
     assert.deepEqual(log.slice(6), ['first', 'after-copy', 'flavor plain']);
+  });
+
+  await t.test('prune empties the cache', async () => {
+    const pruned = await request(daemon.socketPath, 'POST', '/build/prune?all=1');
+    assert.equal(pruned.status, 200, pruned.body.toString());
+    const body = pruned.json<{ CachesDeleted: string[]; SpaceReclaimed: number }>();
+    assert.ok(body.CachesDeleted.length > 0);
+    assert.ok(body.SpaceReclaimed > 0);
+
+    // The cache mount went with it, and every RUN runs again into a new log.
+    const hashed = createHash('sha256').update(cacheId).digest('hex').slice(0, 32);
+    assert.equal(await findCacheMount(daemon, hashed), null);
+    await buildOk(daemon, directory, { tags: ['cached'] });
+    assert.deepEqual(await runLog(), ['first', 'after-copy', 'flavor plain']);
   });
 });
