@@ -14,7 +14,7 @@ import { InvalidArgumentError, NotImplementedError } from '../../common/errors';
 import { run } from '../../common/subprocess';
 import { parseMountSpec } from '../dockerfile';
 import type { StepMount } from '../host';
-import { resolveInRoot } from './root-path';
+import { resolveInRoot } from '../../common/scoped-path';
 import { digestTree } from './tree-digest';
 
 export interface MountSources {
