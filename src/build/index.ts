@@ -40,7 +40,10 @@ export async function runBuild(host: BuildHost, request: BuildRequest, progress:
   log.info({ tags: request.tags, target: request.target, dockerfile: request.dockerfile, noCache: request.noCache }, 'build started');
 
   const controller = new AbortController();
-  const abort = (): void => controller.abort();
+  const abort = (): void => {
+    log.info('build canceled: the client went away');
+    controller.abort();
+  };
   request.signal.addEventListener('abort', abort);
   const temporaryDirectory = await fsp.mkdtemp(path.join(host.temporaryDirectory, `build-${buildId}-`));
   let session: BuildSession | null = null;

@@ -3,7 +3,9 @@
 // directories left behind afterwards.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fsp from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { request, startDaemon, type TestDaemon } from '../helpers/daemon';
 import { buildOk, postBuild, writeContext } from './build-harness';
@@ -121,5 +123,41 @@ test('failing stage stops parallel stages cleanly', async () => {
   }
   await building;
   assert.equal(seen.length, 1, 'no build temporary directory was seen during the build');
+  await assertNothingLeft(mountsBefore);
+});
+
+test('client going away cleans up the build', async () => {
+  const mountsBefore = await mountsUnderRoot();
+  const directory = await context('FROM busybox\nRUN echo started && sleep 30\n');
+  const body = execFileSync('tar', ['-C', directory, '-cf', '-', '.']);
+
+  // Sends the build and hangs up once the RUN's output shows its container is running.
+  await new Promise<void>((resolve, reject) => {
+    const client = http.request(
+      { socketPath: daemon.socketPath, method: 'POST', path: '/build?nocache=1', headers: { 'Content-Type': 'application/x-tar' } },
+      (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          // The RUN's own output line, not the step header that also contains the word.
+          if (text.includes('{"stream":"started\\n"}')) {
+            client.destroy();
+            resolve();
+          }
+        });
+        response.on('end', () => reject(new Error(`build ended before its RUN started: ${text}`)));
+      },
+    );
+    client.on('error', () => undefined);
+    client.end(body);
+  });
+
+  // The step container exists while the RUN runs, which is the positive control for the checks below.
+  let remaining: unknown[] = [];
+  for (let attempt = 0; attempt < 100; attempt++) {
+    remaining = (await request(daemon.socketPath, 'GET', '/containers/json?all=1')).json<unknown[]>();
+    if (remaining.length === 0 && (await buildTemporaryDirectories()).length === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   await assertNothingLeft(mountsBefore);
 });

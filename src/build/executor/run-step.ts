@@ -86,6 +86,8 @@ export async function runInstruction(context: StageContext, instruction: Command
   try {
     const inputs = { argv: prepared.argv, args: historyArgs, mounts: resolved.keyInputs, network };
     await commitStep(context, createdBy, inputs, async () => {
+      // A build canceled between steps starts no container.
+      if (session.signal.aborted) throw new Error('build canceled');
       let stepContainer: string | null = null;
       const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
       const result = await session.host.runStep(
