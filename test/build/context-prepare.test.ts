@@ -101,3 +101,12 @@ test('context compressed archives', async (t) => {
     assert.equal(result.dockerfileText, 'FROM busybox\nRUN true\n', `context compressed with ${tool}`);
   }
 });
+
+test('context invalid archive message', async (t) => {
+  const directory = temporaryDirectory(t);
+  const garbage = Buffer.from('this is plain text and not a tar archive of any kind');
+  await assert.rejects(prepareContext(Readable.from([garbage]), directory, 'Dockerfile', logger), /^Error: extract build context: Unexpected end of data/);
+
+  const empty = temporaryDirectory(t);
+  await assert.rejects(prepareContext(Readable.from([]), empty, 'Dockerfile', logger), /Cannot locate specified Dockerfile: Dockerfile/);
+});

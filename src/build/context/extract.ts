@@ -52,7 +52,11 @@ export async function extractTar(archive: Readable, root: string, logger: Logger
         next(error as Error);
       });
   });
-  await pipeline(data, extract as unknown as NodeJS.WritableStream);
+  try {
+    await pipeline(data, extract as unknown as NodeJS.WritableStream);
+  } catch (error) {
+    throw new Error(`extract ${options.what}: ${(error as Error).message}`, { cause: error });
+  }
 
   for (const { hostPath, mtime } of directoryTimes.reverse()) {
     await fsp.utimes(hostPath, mtime, mtime);

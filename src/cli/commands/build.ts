@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { CliError, PROGRAM, type Command, type CommandContext } from '../command';
 import type { FlagValues } from '../flags';
 import { InvalidReferenceError, parseReference } from '../reference';
@@ -67,7 +67,6 @@ async function prepareContext(context: CommandContext, contextArgument: string, 
     if (dockerfileFlag === '-') throw new CliError('invalid argument: can\'t use stdin for both build context and dockerfile');
     const input = await readAll(stdin);
     if (isArchive(input.subarray(0, 512))) {
-      const { Readable } = await import('node:stream');
       return { archive: Readable.from([input]), dockerfile: dockerfileFlag || 'Dockerfile' };
     }
     return packDockerfileOnly(input);
@@ -126,7 +125,7 @@ function chooseDisplay(context: CommandContext, flags: FlagValues): BuildDisplay
 
 export const buildCommand: Command = {
   name: 'build',
-  usage: '[OPTIONS] PATH | URL | -',
+  usage: '[OPTIONS] PATH | -',
   summary: 'Build an image from a Dockerfile',
   flags: [
     { name: 'build-arg', kind: 'list', description: 'Set a build-time variable (KEY=VALUE, or KEY to pass its value from the environment)' },
