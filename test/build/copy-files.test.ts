@@ -123,6 +123,18 @@ test('copy chown and chmod', async (t) => {
   const numeric = fs.statSync(path.join(root, 'numeric'));
   assert.deepEqual([numeric.uid, numeric.gid], [42, 42]);
 
+  // A stage root keeps its owners and set-user-ID bits, as Docker's COPY --from does.
+  const stage = path.join(root, '..', 'stage');
+  fs.mkdirSync(path.join(stage, 'home'), { recursive: true });
+  fs.writeFileSync(path.join(stage, 'home/tool'), 'tool');
+  fs.chownSync(path.join(stage, 'home/tool'), 1000, 1001);
+  fs.chmodSync(path.join(stage, 'home/tool'), 0o4755);
+  await copy(stage, [{ kind: 'path', path: '/home' }], options(), temporary, root, '/from-stage');
+  const kept = fs.statSync(path.join(root, 'from-stage/tool'));
+  assert.deepEqual([kept.uid, kept.gid, kept.mode & 0o7777], [1000, 1001, 0o4755]);
+  await copy(stage, [{ kind: 'path', path: '/home' }], options({ keepOwners: false }), temporary, root, '/from-stage-root');
+  assert.equal(fs.statSync(path.join(root, 'from-stage-root/tool')).uid, 0);
+
   await assert.rejects(copy(context, [{ kind: 'path', path: 'f' }], options({ chown: 'nobody-here' }), temporary, root, '/x'), /user "nobody-here".*not in the image's \/etc\/passwd/);
   await assert.rejects(planCopy(context, [{ kind: 'path', path: 'f' }], options({ chmod: 'u+x' }), temporary), /invalid chmod parameter "u\+x"/);
 });

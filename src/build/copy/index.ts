@@ -31,7 +31,8 @@ export interface CopyOptions {
   excludes: string[];
   // Relative destinations are relative to it.
   workingDir: string;
-  // Whether the sources' owners are kept when there is no --chown (COPY --from of an image). False sets 0:0, as for context files.
+  // Whether the sources' owners are kept when there is no --chown; true by default. Docker keeps them for
+  // COPY --from, and the extracted context is owned by root, so its files still arrive as 0:0. False forces 0:0.
   keepOwners?: boolean;
   logger?: Logger;
 }
@@ -131,7 +132,7 @@ export async function planCopy(sourceRoot: string, sources: CopySourceSpec[], op
     throw error;
   }
 
-  const keepOwners = options.keepOwners === true && options.chown === null;
+  const keepOwners = options.keepOwners !== false && options.chown === null;
   const digestInput = {
     options: { ...options, logger: undefined },
     operations: operations.map((operation) =>
