@@ -31,7 +31,8 @@ test('progress plain prints stream', async () => {
 test('progress live view redraws', async () => {
   const output = capture();
   const lines = Array.from({ length: 10 }, (_, index) => ({ stream: `output line ${index}\n` }));
-  await displayBuildStream(messages({ stream: 'Step 1/2 : FROM busybox\n' }, { stream: 'Step 2/2 : RUN make\n' }, ...lines, { aux: { ID: IMAGE_ID } }), liveDisplay(output));
+  const done = [{ aux: { ID: IMAGE_ID } }, { stream: 'Successfully built efefefefefef\n' }];
+  await displayBuildStream(messages({ stream: 'Step 1/2 : FROM busybox\n' }, { stream: 'Step 2/2 : RUN make\n' }, ...lines, ...done), liveDisplay(output));
   const text = output.text();
 
   assert.match(text, /\x1b\[\d+A/, 'earlier frames are overwritten by moving the cursor up');
@@ -43,6 +44,22 @@ test('progress live view redraws', async () => {
   const beforeFinish = frames.at(-2) ?? '';
   assert.doesNotMatch(beforeFinish, /output line 3\b/);
   assert.match(beforeFinish, /output line 4/);
+  // The final frame marks every step done, then the summary follows below it.
+  const finalFrame = frames.at(-1) ?? '';
+  assert.match(finalFrame, /FINISHED/);
+  assert.match(finalFrame, / ✔ Step 2\/2 : RUN make/);
+  assert.doesNotMatch(finalFrame, /output line/);
+  assert.match(text, /Successfully built efefefefefef\n$/);
+});
+
+test('progress live view width', async () => {
+  const output = capture();
+  output.columns = 0;
+  const long = `Step 1/1 : RUN ${'x'.repeat(200)}\n`;
+  await displayBuildStream(messages({ stream: long }, { aux: { ID: IMAGE_ID } }), liveDisplay(output));
+  const stepLines = output.text().split('\n').filter((line) => line.includes('Step 1/1'));
+  assert.ok(stepLines.length > 0);
+  for (const line of stepLines) assert.equal(line.replace(/\x1b\[\d*[A-Z]/g, '').length, 79, 'a terminal without a size is taken as 80 columns');
 });
 
 test('progress error message throws', async () => {

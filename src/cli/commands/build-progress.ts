@@ -19,35 +19,44 @@ export interface BuildDisplay {
   // Receives the text of a "stream" or "status" message.
   write(text: string): void;
   finish(): void;
+  // Ends the display of a failed build, keeping the failing step's output visible.
+  fail(): void;
 }
 
 const STEP_LINE = /^Step \d+\/\d+ : /;
 const OUTPUT_LINES_SHOWN = 6;
 
 export function plainDisplay(output: Writable): BuildDisplay {
-  return { write: (text) => output.write(text), finish: () => undefined };
+  return { write: (text) => output.write(text), finish: () => undefined, fail: () => undefined };
 }
 
 // A live view for a terminal: finished steps stay as single lines, the running step shows its last output lines.
+// The "Successfully built/tagged" lines are printed below the view when the build ends.
 export function liveDisplay(output: Writable & { columns?: number }): BuildDisplay {
   const steps: string[] = [];
+  const summary: string[] = [];
   let recent: string[] = [];
   let partial = '';
   let drawnLines = 0;
+  let finished = false;
   const started = Date.now();
 
-  const clip = (line: string) => line.slice(0, Math.max(20, (output.columns ?? 80) - 1));
+  // A pseudo-terminal without a size reports 0 columns, so 80 is assumed then.
+  const width = () => (output.columns !== undefined && output.columns > 0 ? output.columns : 80);
+  const clip = (line: string) => line.slice(0, Math.max(20, width() - 1));
   const redraw = () => {
-    const lines = steps.map((step, index) => `${index === steps.length - 1 ? '=>' : ' ✔'} ${step}`);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    lines.unshift(`[+] Building ${seconds}s`);
+    const lines = [`[+] Building ${seconds}s (${steps.length} steps)${finished ? ' FINISHED' : ''}`];
+    steps.forEach((step, index) => lines.push(`${index === steps.length - 1 && !finished ? '=>' : ' ✔'} ${step}`));
     for (const line of recent) lines.push(` │ ${line}`);
+
     let text = drawnLines > 0 ? `\x1b[${drawnLines}A` : '';
     for (const line of lines) text += `\x1b[2K${clip(line)}\n`;
-    // Lines left from a taller earlier frame are cleared.
-    for (let extra = lines.length; extra < drawnLines; extra++) text += '\x1b[2K\n';
+    // Lines left from a taller earlier frame are cleared, then the cursor returns below this frame.
+    const leftover = drawnLines - lines.length;
+    if (leftover > 0) text += `${'\x1b[2K\n'.repeat(leftover)}\x1b[${leftover}A`;
     output.write(text);
-    drawnLines = Math.max(lines.length, drawnLines);
+    drawnLines = lines.length;
   };
 
   return {
@@ -59,6 +68,8 @@ export function liveDisplay(output: Writable & { columns?: number }): BuildDispl
         if (STEP_LINE.test(line)) {
           steps.push(line);
           recent = [];
+        } else if (/^Successfully (built|tagged) /.test(line)) {
+          summary.push(line);
         } else if (line.trim() !== '' && !line.startsWith(' ---> ')) {
           recent = [...recent, line].slice(-OUTPUT_LINES_SHOWN);
         }
@@ -66,7 +77,13 @@ export function liveDisplay(output: Writable & { columns?: number }): BuildDispl
       redraw();
     },
     finish() {
+      finished = true;
       recent = [];
+      redraw();
+      for (const line of summary) output.write(`${line}\n`);
+    },
+    fail() {
+      if (partial !== '') recent = [...recent, partial].slice(-OUTPUT_LINES_SHOWN);
       redraw();
     },
   };
@@ -85,7 +102,7 @@ export async function displayBuildStream(source: Readable, display: BuildDisplay
       throw new CliError(`invalid message from the daemon: ${line}`);
     }
     if (message.error !== undefined || message.errorDetail?.message !== undefined) {
-      display?.finish();
+      display?.fail();
       throw new CliError(message.errorDetail?.message ?? message.error ?? 'unknown error', 1);
     }
     if (message.aux?.ID !== undefined) imageId = message.aux.ID;
