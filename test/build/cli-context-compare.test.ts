@@ -102,6 +102,10 @@ const IGNORE_CASES: (string | null)[] = [
   '*\n!src\n',
   'docs/**\nDockerfile\n.dockerignore\n',
   '# comment\n/a.txt\nsrc/*/deep.log\nempty\n',
+  '**\n!src/main.c\n',
+  'src/\n!src/sub\n',
+  '*.[lm][od]\ndocs/?eep.md\n',
+  '  secret/  \n!secret/keep.txt\nsecret/keep.txt\n',
 ];
 
 test('cli context matches docker cli', async (t) => {

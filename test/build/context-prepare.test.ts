@@ -110,3 +110,41 @@ test('context invalid archive message', async (t) => {
   const empty = temporaryDirectory(t);
   await assert.rejects(prepareContext(Readable.from([]), empty, 'Dockerfile', logger), /Cannot locate specified Dockerfile: Dockerfile/);
 });
+
+// Lists files, links and non-empty directories below directory as sorted relative paths.
+function listFiles(directory: string, relative = ''): string[] {
+  const names: string[] = [];
+  for (const entry of fs.readdirSync(path.join(directory, relative), { withFileTypes: true })) {
+    const entryPath = relative === '' ? entry.name : `${relative}/${entry.name}`;
+    if (entry.isDirectory()) names.push(...listFiles(directory, entryPath));
+    else names.push(entryPath);
+  }
+  return names.sort();
+}
+
+test('context server filtering matches client', async (t) => {
+  const { packContext } = await import('../../src/cli/commands/build-context');
+  const cases = ['secret\n!secret/keep.txt\n*.log\n', '**/*.md\n!docs/keep.md\n', '*\n!src\n', 'docs/**\nDockerfile\n.dockerignore\n', 'src/\n!src/sub\n'];
+
+  for (const [index, ignore] of cases.entries()) {
+    const source = temporaryDirectory(t);
+    const files = ['Dockerfile', 'a.txt', 'b.log', 'secret/keep.txt', 'secret/drop.txt', 'docs/readme.md', 'docs/keep.md', 'src/main.c', 'src/sub/deep.log'];
+    for (const name of files) {
+      fs.mkdirSync(path.dirname(path.join(source, name)), { recursive: true });
+      fs.writeFileSync(path.join(source, name), name);
+    }
+    fs.writeFileSync(path.join(source, '.dockerignore'), ignore);
+
+    // Everything, as an API client that does not read .dockerignore would send it.
+    const everything = execFileSync('tar', ['-C', source, '-cf', '-', '.'], { maxBuffer: 1 << 26 });
+    const fromEverything = temporaryDirectory(t);
+    await prepareContext(Readable.from([everything]), fromEverything, 'Dockerfile', logger);
+
+    const packed = await packContext(source, 'Dockerfile', null);
+    const fromClient = temporaryDirectory(t);
+    await prepareContext(packed.archive, fromClient, 'Dockerfile', logger);
+
+    assert.deepEqual(listFiles(fromEverything), listFiles(fromClient), `case ${index}: ${JSON.stringify(ignore)}`);
+    assert.ok(listFiles(fromClient).length > 0, `case ${index} keeps some files`);
+  }
+});
