@@ -191,6 +191,8 @@ test('add extracts archives copy does not', async (t) => {
   await copy(context, [{ kind: 'path', path: 'bundle.tar.gz' }], options(), temporary, root, '/copied/');
   assert.deepEqual(fs.readdirSync(path.join(root, 'copied')), ['bundle.tar.gz']);
 
+  await assert.rejects(planCopy(context, [{ kind: 'path', path: 'bundle.tar.gz' }], options({ instruction: 'ADD', checksum: `sha256:${'0'.repeat(64)}` }), temporary), /--checksum is only supported for http and https sources/);
+
   await copy(context, [{ kind: 'path', path: 'not-a-tar.gz' }], options({ instruction: 'ADD' }), temporary, root, '/plain/');
   assert.equal(fs.readFileSync(path.join(root, 'plain/not-a-tar.gz'), 'utf8'), 'plain text with a misleading name');
 });

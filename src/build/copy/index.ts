@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { InvalidArgumentError } from '../../common/errors';
 import { subsystemLogger, type Logger } from '../../common/logger';
 import { compilePatterns, isExcluded } from '../context/dockerignore';
 import { decompressStream, looksLikeTar } from '../context/decompress';
@@ -107,6 +108,10 @@ export async function planCopy(sourceRoot: string, sources: CopySourceSpec[], op
   const cleanup = async () => {
     for (const temporaryPath of temporaryPaths.splice(0)) await fsp.rm(temporaryPath, { recursive: true, force: true });
   };
+
+  if (options.checksum !== null && sources.some((source) => source.kind !== 'url')) {
+    throw new InvalidArgumentError(`${options.instruction} failed: --checksum is only supported for http and https sources`);
+  }
 
   const operations: Operation[] = [];
   try {
