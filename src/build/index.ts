@@ -1,6 +1,6 @@
 // The builder's entry point: runs one build of a Dockerfile against a
 // BuildHost and streams the classic builder's JSON messages. Steps and stages
-// are in ./executor; the context and COPY rules in ./context and ./copy.
+// are in ./executor, and the context and COPY rules in ./context and ./copy.
 import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -74,7 +74,7 @@ export async function runBuild(host: BuildHost, request: BuildRequest, progress:
       signal: controller.signal,
     });
 
-    // Every needed stage starts now; a stage waits inside for the stages it uses.
+    // Every needed stage starts now, and a stage waits inside for the stages it uses.
     const current = session;
     const results = plan.needed.map((index) => current.stageResult(index));
     await Promise.all(results);

@@ -34,7 +34,7 @@ after(async () => {
 
 test('docker build gives a runnable image', async () => {
   await assertDockerTalksToBerth(daemon);
-  // The CLI here has no buildx, so it uses the classic builder; DOCKER_BUILDKIT=0 keeps it from warning twice.
+  // The CLI here has no buildx, so it uses the classic builder. DOCKER_BUILDKIT=0 selects it without the BuildKit fallback.
   const built = await runCommand(DOCKER, ['build', '-t', 'docker-built', '--build-arg', 'GREETING=hi', directory], { ...daemon.env, DOCKER_BUILDKIT: '0' }, undefined, 90_000);
   assert.equal(built.exitCode, 0, `${built.stdout}\n${built.stderr}`);
   assert.match(built.stdout, /^Successfully tagged docker-built:latest$/m);

@@ -10,7 +10,7 @@ import type { TestDaemon } from '../helpers/daemon';
 
 export type ContextEntry = string | { content: string | Buffer; mode?: number } | { symlink: string } | { directory: true };
 
-// Writes files into a new temporary directory; the caller removes it.
+// Writes files into a new temporary directory, which the caller removes.
 export async function writeContext(entries: Record<string, ContextEntry>): Promise<string> {
   const directory = await fsp.mkdtemp(path.join(os.tmpdir(), 'berth-build-context-'));
   await updateContext(directory, entries);

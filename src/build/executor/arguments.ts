@@ -38,7 +38,7 @@ export class BuildArguments {
     }
   }
 
-  // A build arg's value; null in the request means declared on the command line without a value, so it counts as unset.
+  // Returns a build arg's value. A null value in the request (declared without a value on the command line) counts as unset.
   buildArg(name: string): string | undefined {
     this.consumed.add(name);
     const value = this.buildArgs[name];

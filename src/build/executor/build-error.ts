@@ -1,5 +1,5 @@
 // The error a failed build ends with. The API route sends it to the client as
-// {"errorDetail":{"code":..,"message":..},"error":..}; code is the failing
+// {"errorDetail":{"code":..,"message":..},"error":..}. The code is the failing
 // RUN's exit code, or 1 for every other failure, as Docker's classic builder reports it.
 export class BuildError extends Error {
   constructor(

@@ -17,7 +17,7 @@ interface IndexFile {
   entries: Record<string, CacheEntry>;
 }
 
-// What a step's cache key covers; the stage adds the fields its instruction depends on.
+// The parts a step's cache key covers. The stage adds the inputs its instruction depends on.
 export interface StepKeyParts {
   parent: string;
   // The instruction after variable expansion, as the history records it.

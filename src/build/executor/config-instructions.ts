@@ -1,7 +1,7 @@
 // Instructions that change only the image config (CMD, ENTRYPOINT, ENV,
 // LABEL, EXPOSE, USER, VOLUME, STOPSIGNAL, HEALTHCHECK, ONBUILD, SHELL,
-// MAINTAINER). Each returns the history text of the step; the stage commits
-// it with host.configStep.
+// MAINTAINER). Each returns the history text of the step, and the stage
+// commits it with host.configStep.
 import { InvalidArgumentError } from '../../common/errors';
 import type { ImageRuntimeConfig } from '../../image/types';
 import type { CommandLine, Instruction } from '../dockerfile';
@@ -11,7 +11,7 @@ export const DEFAULT_SHELL = ['/bin/sh', '-c'];
 
 export interface ConfigState {
   config: ImageRuntimeConfig;
-  // Whether this stage set CMD itself; ENTRYPOINT clears only a CMD inherited from the base image.
+  // Whether this stage set CMD itself, because ENTRYPOINT clears only a CMD inherited from the base image.
   cmdSet: boolean;
 }
 
@@ -54,7 +54,7 @@ function quoteJson(values: readonly string[]): string {
   return `[${values.map((value) => JSON.stringify(value)).join(' ')}]`;
 }
 
-// Applies one config-only instruction, already expanded, to state.config; returns the history text.
+// Applies one config-only instruction, already expanded, to state.config and returns the history text.
 export function applyConfigInstruction(state: ConfigState, instruction: Instruction): string {
   const config = state.config;
 

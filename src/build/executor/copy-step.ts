@@ -1,6 +1,6 @@
 // COPY, ADD and WORKDIR: steps that write files into a mounted container root
 // through host.writeStep. Sources come from the build context, or with --from
-// from an earlier stage or an image; the copy plan's digest (contents and
+// from an earlier stage or an image. The copy plan's digest (contents and
 // metadata, never timestamps) goes into the step's cache key.
 import path from 'node:path';
 import { InvalidArgumentError } from '../../common/errors';
@@ -67,7 +67,7 @@ export async function copyInstruction(context: StageContext, written: CopyInstru
   }
 }
 
-// WORKDIR: a relative path is relative to the previous WORKDIR; the directory is created, owned by the current USER, when missing.
+// Runs WORKDIR. A relative path is relative to the previous WORKDIR, and a missing directory is created, owned by the current USER.
 export async function workdirInstruction(context: StageContext, written: SingleValueInstruction): Promise<void> {
   const session = context.session;
   const instruction = expandInstruction(written, stageEnvironment(context), { escape: session.escape, fileName: session.fileName }) as SingleValueInstruction;

@@ -17,7 +17,7 @@ export class ProgressSequencer {
     private readonly quiet: boolean,
   ) {}
 
-  // Text for the "stream" field; a quiet build sends none of it.
+  // Sends text in the "stream" field, unless the build is quiet.
   stream(stage: number, text: string): void {
     if (this.quiet) return;
     this.message(stage, { stream: text });
@@ -48,7 +48,7 @@ export class ProgressSequencer {
     }
   }
 
-  // Sends whatever is still buffered, in stage order; used when a build fails part-way.
+  // Sends whatever is still buffered, in stage order, when a build fails part-way.
   flushAll(): void {
     for (const stage of this.order) this.flush(stage);
   }

@@ -10,7 +10,7 @@ import { cacheMountsDirectory } from './run-mounts';
 export interface PruneResult {
   cachesDeleted: string[];
   spaceReclaimed: number;
-  // Images the removed cache entries named; the engine may delete those no tag or container uses.
+  // Images the removed cache entries named, which the engine may delete when no tag or container uses them.
   images: string[];
 }
 
@@ -24,7 +24,7 @@ async function diskUsage(target: string): Promise<number> {
   return total;
 }
 
-// NOTE: a cache mount that a build in progress is using can still be removed; steps should not run during a prune.
+// NOTE: a cache mount that a running build uses is removed too, so a prune should not overlap builds.
 export async function pruneBuildCache(host: BuildHost, options: { all: boolean }): Promise<PruneResult> {
   const removed = await CacheIndex.forDirectory(host.stateDirectory).prune(options.all, (imageId) => host.hasImage(imageId));
   const cachesDeleted = removed.map((entry) => entry.key);

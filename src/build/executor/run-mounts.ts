@@ -1,10 +1,10 @@
 // `RUN --mount=...` resolved to host directories for host.runStep:
 // - type=cache: a directory under the host's state directory per id (the
-//   target by default), kept across builds; sharing=shared lets steps use it
-//   at once, locked makes them take turns, private gives a busy cache's
+//   target by default), kept across builds. sharing=shared lets steps use it
+//   at once, locked makes them take turns, and private gives a busy cache's
 //   second user a fresh directory.
 // - type=bind: part of the build context, or with from= a stage or image
-//   root, read-only unless rw is set; rw binds a throw-away copy.
+//   root, read-only unless rw is set. With rw the step gets a throw-away copy.
 // - type=tmpfs: an empty directory that is removed after the step.
 // - type=secret and type=ssh are rejected.
 import { createHash } from 'node:crypto';
@@ -20,7 +20,7 @@ import { digestTree } from './tree-digest';
 export interface MountSources {
   contextDirectory: string;
   stateDirectory: string;
-  // A per-build directory for copies and empty directories; the build removes it at the end.
+  // A per-build directory for copies and empty directories, removed when the build ends.
   temporaryDirectory: string;
   // Mounts a stage's result or an image named by from= and returns its root and image ID.
   mountFrom(reference: string): Promise<{ root: string; imageId: string }>;

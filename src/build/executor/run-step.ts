@@ -24,7 +24,7 @@ interface PreparedCommand {
   mounts: StepMount[];
 }
 
-// `RUN <<EOF` alone makes the heredoc the script; any other heredoc goes to the shell with its body after the command line.
+// `RUN <<EOF` alone makes the heredoc the script. Any other heredoc goes to the shell with its body after the command line.
 async function prepareCommand(context: StageContext, instruction: CommandInstruction): Promise<PreparedCommand> {
   const command = instruction.command;
   if (command.form === 'exec' || instruction.heredocs.length === 0) {
@@ -115,7 +115,7 @@ export async function runInstruction(context: StageContext, instruction: Command
       if (result.exitCode !== 0 || result.image === null) {
         throw new BuildError(`The command '${display}' returned a non-zero code: ${result.exitCode}`, result.exitCode === 0 ? 1 : result.exitCode);
       }
-      // The host removes the step container in every case; the classic builder reports it on success.
+      // The host removes the step container in every case, and the classic builder reports that on success.
       if (stepContainer !== null) streamText(context, ` ---> Removed intermediate container ${stepContainer}\n`);
       return result.image;
     });

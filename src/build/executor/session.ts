@@ -72,7 +72,7 @@ export class BuildSession {
     let result = this.stageResults.get(index);
     if (!result) {
       result = runStage(this, this.dockerfile.stages[index]);
-      // The caller that awaits reports the failure; this keeps an unawaited stage from crashing the daemon.
+      // The awaiting caller reports the failure. This handler keeps an unawaited stage from crashing the daemon.
       result.catch(() => undefined);
       this.stageResults.set(index, result);
     }
@@ -115,7 +115,7 @@ export class BuildSession {
     return { root: await this.mountImage(imageId), imageId };
   }
 
-  // Releases every image mounted for this build; a failed release is logged with the image ID.
+  // Releases every image mounted for this build and logs a failed release with the image ID.
   async releaseMounts(): Promise<void> {
     for (const [imageId, mount] of this.mounted) {
       try {

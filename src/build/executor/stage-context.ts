@@ -13,7 +13,7 @@ export interface StageContext {
   stage: Stage;
   // The image the next step starts from.
   image: string;
-  // The runtime config the next committed step records; ARGs never enter it.
+  // The runtime config the next committed step records. ARGs never enter it.
   config: ImageRuntimeConfig;
   // Whether this stage set CMD, because ENTRYPOINT clears only an inherited CMD.
   cmdSet: boolean;
@@ -31,7 +31,7 @@ export function streamText(context: StageContext, text: string): void {
   context.session.progress.stream(context.stage.index, text);
 }
 
-// Runs produce unless the cache index has an image for this step; either way the stage moves on to that image.
+// Runs produce unless the cache index has an image for this step. Either way the stage moves on to that image.
 export async function commitStep(context: StageContext, instruction: string, inputs: unknown, produce: () => Promise<BuildImage>): Promise<void> {
   const session = context.session;
   // The config is part of the key because the new image records it.

@@ -1,6 +1,6 @@
 // Which stages a build needs and how its steps are numbered. The target (the
 // last stage unless --target names one) needs the stages its FROM, COPY
-// --from and RUN --mount from= name, and so on; other stages are skipped.
+// --from and RUN --mount from= name, and so on. Other stages are skipped.
 // Steps are numbered over the needed stages in Dockerfile order, FROM lines
 // included, as the classic builder prints "Step 3/9".
 import type { Environment, Dockerfile, Stage } from '../dockerfile';
@@ -16,7 +16,7 @@ export interface StagePlan {
   totalSteps: number;
 }
 
-// Finds a stage named by `FROM name`, `--from=name` or `--from=N` among the stages before `before`; null for an image reference.
+// Finds a stage named by `FROM name`, `--from=name` or `--from=N` among the stages before `before`, or returns null for an image reference.
 export function findStage(dockerfile: Dockerfile, reference: string, before: number): Stage | null {
   const lower = reference.toLowerCase();
   if (/^[0-9]+$/.test(reference)) {
@@ -26,8 +26,8 @@ export function findStage(dockerfile: Dockerfile, reference: string, before: num
   return dockerfile.stages.find((stage) => stage.index < before && stage.name === lower) ?? null;
 }
 
-// The stage references a stage makes, expanded with the global ARGs; a reference
-// that only a stage ARG can expand is found when the step runs instead.
+// Returns the stages a stage refers to, expanded with the global ARGs. A
+// reference that only a stage ARG can expand is found when the step runs.
 function referencedStages(dockerfile: Dockerfile, stage: Stage, environment: Environment): Stage[] {
   const escape = dockerfile.directives.escape;
   const references: string[] = [stage.from.image];
