@@ -2,6 +2,7 @@
 // with an engine double whose build reads the context and reports by target.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { Readable } from 'node:stream';
 import { decodeBuildRequest } from '../../src/api/decode/build-request';
 import type { BuildProgress, BuildRequest, BuildResult } from '../../src/build/types';
@@ -22,6 +23,7 @@ class FailingBuildError extends Error {
 
 class BuildEngineDouble extends InMemoryEngineDouble {
   readonly requests: (Omit<BuildRequest, 'context' | 'signal'> & { contextBytes: number })[] = [];
+  aborted = 0;
 
   override async build(request: BuildRequest, progress: BuildProgress): Promise<BuildResult> {
     let contextBytes = 0;
@@ -29,6 +31,12 @@ class BuildEngineDouble extends InMemoryEngineDouble {
     const { context: _context, signal: _signal, ...rest } = request;
     this.requests.push({ ...rest, contextBytes });
 
+    if (request.target === 'wait-for-abort') {
+      progress({ stream: 'Step 1/1 : RUN sleep 1000\n' });
+      await new Promise<void>((resolve) => request.signal.addEventListener('abort', () => resolve(), { once: true }));
+      this.aborted++;
+      throw new Error('build aborted: the client went away');
+    }
     if (request.target === 'missing-base') throw new NotFoundError('pull access denied for nothing-here, repository does not exist');
     progress({ stream: 'Step 1/2 : FROM busybox\n' });
     if (request.target === 'failing-run') throw new FailingBuildError("The command '/bin/sh -c exit 2' returned a non-zero code: 2", 2);
@@ -139,4 +147,18 @@ test('build prune and ping header', async () => {
 
   const ping = await harness.request('GET', '/_ping');
   assert.equal(ping.headers['builder-version'], '1');
+});
+
+test('build aborts on disconnect', async () => {
+  const request = http.request({ socketPath: harness.socketPath, method: 'POST', path: '/build?target=wait-for-abort', headers: { 'Content-Type': 'application/x-tar' } });
+  const firstChunk = new Promise<string>((resolve, reject) => {
+    request.on('response', (response) => response.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+    request.on('error', reject);
+  });
+  request.end('context');
+  assert.match(await firstChunk, /RUN sleep 1000/);
+
+  request.destroy();
+  for (let attempt = 0; attempt < 50 && engine.aborted === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(engine.aborted, 1, 'the build saw its signal abort after the client disconnected');
 });
