@@ -9,25 +9,17 @@ import { prepareContext } from './context';
 import { parseDockerfile } from './dockerfile';
 import type { BuildHost } from './host';
 import type { BuildProgress, BuildRequest, BuildResult } from './types';
-import { BuildArguments, StageArguments } from './executor/arguments';
+import { BuildArguments } from './executor/arguments';
 import { BuildError } from './executor/build-error';
 import { CacheIndex } from './executor/cache-index';
-import { nopHistory } from './executor/config-instructions';
+import { finishBuild } from './executor/finish';
 import { automaticPlatformArgs } from './executor/platform';
-import { ProgressSequencer, shortImageId } from './executor/progress';
+import { ProgressSequencer } from './executor/progress';
 import { BuildSession } from './executor/session';
-import { commitStep, type StageContext } from './executor/stage-context';
 import { planStages } from './executor/stage-plan';
 
 export { BuildError } from './executor/build-error';
 export { pruneBuildCache, type PruneResult } from './executor/prune';
-
-// "name" and "name:tag" get ":latest" when they name no tag or digest, as Docker prints and stores them.
-function withDefaultTag(reference: string): string {
-  const lastPart = reference.slice(reference.lastIndexOf('/') + 1);
-  if (reference.includes('@') || lastPart.includes(':')) return reference;
-  return `${reference}:latest`;
-}
 
 function asBuildError(error: unknown): BuildError {
   if (error instanceof BuildError) return error;
@@ -45,6 +37,7 @@ export async function runBuild(host: BuildHost, request: BuildRequest, progress:
     controller.abort();
   };
   request.signal.addEventListener('abort', abort);
+  if (request.signal.aborted) controller.abort();
   const temporaryDirectory = await fsp.mkdtemp(path.join(host.temporaryDirectory, `build-${buildId}-`));
   let session: BuildSession | null = null;
 
@@ -53,7 +46,9 @@ export async function runBuild(host: BuildHost, request: BuildRequest, progress:
     await fsp.mkdir(contextDirectory);
     const { dockerfileText, dockerfileName } = await prepareContext(request.context, contextDirectory, request.dockerfile, log);
     const dockerfile = parseDockerfile(dockerfileText, { fileName: dockerfileName });
-    for (const warning of dockerfile.warnings) progress({ stream: `[WARNING]: ${warning}\n` });
+    if (!request.quiet) {
+      for (const warning of dockerfile.warnings) progress({ stream: `[WARNING]: ${warning}\n` });
+    }
 
     const args = new BuildArguments(request.buildArgs, automaticPlatformArgs(request.platform), dockerfile.globalArgs, dockerfile.directives.escape, dockerfileName);
     const plan = planStages(dockerfile, request.target, args.global);
@@ -80,38 +75,9 @@ export async function runBuild(host: BuildHost, request: BuildRequest, progress:
     await Promise.all(results);
     const final = await current.stageResult(plan.target.index);
 
-    let imageId = final.id;
-    if (Object.keys(request.labels).length > 0) {
-      const context: StageContext = {
-        session,
-        stage: plan.target,
-        image: final.id,
-        config: { ...(final.config.config ?? {}), Labels: { ...(final.config.config?.Labels ?? {}), ...request.labels } },
-        cmdSet: true,
-        args: new StageArguments(args),
-      };
-      const createdBy = nopHistory(context.config, `LABEL ${Object.entries(request.labels).map(([key, value]) => `${key}=${value}`).join(' ')}`);
-      await commitStep(context, createdBy, null, () => host.configStep({ parent: context.image, runtimeConfig: context.config, createdBy }));
-      imageId = context.image;
-      session.progress.flushAll();
-    }
-
-    const unconsumed = args.unconsumed();
-    if (unconsumed.length > 0) progress({ stream: `[Warning] One or more build-args [${unconsumed.join(' ')}] were not consumed\n` });
-
-    progress({ aux: { ID: imageId } });
-    if (!request.quiet) progress({ stream: `Successfully built ${shortImageId(imageId)}\n` });
-
-    const tags: string[] = [];
-    for (const tag of request.tags) {
-      const reference = withDefaultTag(tag);
-      await host.tagImage(imageId, reference);
-      tags.push(reference);
-      if (!request.quiet) progress({ stream: `Successfully tagged ${reference}\n` });
-    }
-
-    log.info({ image: imageId, tags }, 'build finished');
-    return { imageId, tags };
+    const result = await finishBuild(current, final, progress);
+    log.info({ image: result.imageId, tags: result.tags }, 'build finished');
+    return result;
   } catch (error) {
     controller.abort();
     session?.progress.flushAll();
