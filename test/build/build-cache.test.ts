@@ -92,4 +92,12 @@ test('cache skips and reruns steps', async (t) => {
     await buildOk(daemon, directory, { tags: ['cached'] });
     assert.deepEqual(await runLog(), ['first', 'after-copy', 'flavor plain']);
   });
+
+  await t.test('cache survives a daemon restart', async () => {
+    const before = await buildOk(daemon, directory, { tags: ['cached'] });
+    await daemon.restartDaemon();
+    const after = await buildOk(daemon, directory, { tags: ['cached'] });
+    assert.equal(after.imageId, before.imageId);
+    assert.deepEqual(await runLog(), ['first', 'after-copy', 'flavor plain']);
+  });
 });

@@ -25,7 +25,8 @@ export class ProgressSequencer {
 
   message(stage: number, message: BuildMessage): void {
     if (this.quiet && !('aux' in message)) return;
-    if (this.order[this.position] === stage) {
+    // A stage outside the plan, found only when a stage ARG expanded a --from, streams at once.
+    if (this.order[this.position] === stage || !this.order.includes(stage)) {
       this.send(message);
       return;
     }
