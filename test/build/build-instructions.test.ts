@@ -3,9 +3,11 @@
 // parallel stages and quiet output.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
+import path from 'node:path';
 import { request, startDaemon, type TestDaemon } from '../helpers/daemon';
-import { buildOk, postBuild, runInImage, writeContext, type ContextEntry } from './build-harness';
+import { buildOk, findCacheMount, postBuild, runInImage, writeContext, type ContextEntry } from './build-harness';
 
 let daemon: TestDaemon;
 const contexts: string[] = [];
@@ -183,4 +185,26 @@ test('quiet build sends only the ID', async () => {
   assert.equal(outcome.error, null);
   assert.match(outcome.imageId ?? '', /^sha256:[0-9a-f]{64}$/);
   assert.equal(outcome.output, '');
+});
+
+// Two parallel stages write start and end lines into one cache mount around a sleep.
+async function cacheMountLog(sharing: string): Promise<string[]> {
+  const id = `sharing-${randomBytes(4).toString('hex')}`;
+  const step = (name: string): string =>
+    `RUN --mount=type=cache,id=${id},target=/c,sharing=${sharing} echo start-${name} >> /c/log && sleep 1 && echo end-${name} >> /c/log`;
+  const directory = await context(
+    ['FROM busybox AS one', step('one'), 'FROM busybox AS two', step('two'), 'FROM busybox', 'COPY --from=one /etc/passwd /one', 'COPY --from=two /etc/passwd /two', ''].join('\n'),
+  );
+  await buildOk(daemon, directory, { noCache: true });
+
+  const mount = await findCacheMount(daemon, createHash('sha256').update(id).digest('hex').slice(0, 32));
+  assert.ok(mount, `cache mount ${id} not found`);
+  const text = await fsp.readFile(path.join(mount, 'log'), 'utf8');
+  return text.split('\n').filter((line) => line !== '').map((line) => line.replace(/-(one|two)$/, ''));
+}
+
+test('locked cache mount serializes steps', async () => {
+  assert.deepEqual(await cacheMountLog('locked'), ['start', 'end', 'start', 'end']);
+  // Positive control: shared lets both steps in at once.
+  assert.deepEqual(await cacheMountLog('shared'), ['start', 'start', 'end', 'end']);
 });
