@@ -126,7 +126,7 @@ test('failing stage stops parallel stages cleanly', async () => {
   await assertNothingLeft(mountsBefore);
 });
 
-test('client going away cleans up the build', async () => {
+test('client hang-up cleans up build', async () => {
   const mountsBefore = await mountsUnderRoot();
   const directory = await context('FROM busybox\nRUN echo started && sleep 30\n');
   const body = execFileSync('tar', ['-C', directory, '-cf', '-', '.']);

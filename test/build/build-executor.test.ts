@@ -18,7 +18,7 @@ import type { BuildMessage } from '../../src/build/types';
 
 const NO_ARGS = new Map<string, string>();
 
-test('plan skips stages the target does not need', () => {
+test('plan skips unneeded stages', () => {
   const dockerfile = parseDockerfile(
     ['FROM busybox AS a', 'RUN true', 'FROM busybox AS unused', 'FROM a AS b', 'COPY --from=0 /x /x', 'FROM busybox', 'COPY --from=b /x /y', ''].join('\n'),
   );
@@ -30,7 +30,7 @@ test('plan skips stages the target does not need', () => {
   assert.equal(plan.firstStep.get(3), 5);
 });
 
-test('plan follows ARG stage names and mounts', () => {
+test('plan follows ARGs and mounts', () => {
   const dockerfile = parseDockerfile(
     ['ARG SOURCE=tools', 'FROM busybox AS tools', 'FROM busybox AS cache', 'FROM busybox', 'COPY --from=$SOURCE /a /a', 'RUN --mount=type=bind,from=cache,target=/c true', ''].join('\n'),
   );

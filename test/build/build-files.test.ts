@@ -60,7 +60,7 @@ function fields(text: string): Map<string, string> {
   return map;
 }
 
-test('files reach the image by Docker rules', async () => {
+test('files follow Docker copy rules', async () => {
   const directory = await writeContext({
     Dockerfile: [
       'FROM busybox',
@@ -107,7 +107,7 @@ test('files reach the image by Docker rules', async () => {
   assert.equal(result.get('remote'), 'served over loopback');
 });
 
-test('symlink inside copied directory stays a link', async () => {
+test('copied directory keeps symlinks', async () => {
   const directory = await writeContext({
     Dockerfile: ['FROM busybox', 'COPY normal.txt /normal.txt', 'COPY tree /tree/', ''].join('\n'),
     'normal.txt': 'inside the context\n',
@@ -125,7 +125,7 @@ test('symlink inside copied directory stays a link', async () => {
   assert.equal(result.get('tree'), '/etc/hostname');
 });
 
-test('context symlink to host file is not followed', async () => {
+test('symlink out of context not followed', async () => {
   const directory = await writeContext({
     Dockerfile: ['FROM busybox', 'COPY outside /copied-outside', ''].join('\n'),
     outside: { symlink: '/etc/hostname' },

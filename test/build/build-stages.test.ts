@@ -92,7 +92,7 @@ test('global ARG without redeclaration is empty', async () => {
   assert.match(outcome.output, /^\[Warning\] One or more build-args \[UNUSED\] were not consumed$/m);
 });
 
-test('ARG stays out of the image config', async () => {
+test('ARG stays out of config', async () => {
   const directory = await context(
     ['FROM busybox', 'ARG SECRET_LEVEL=low', 'ENV KEPT=yes', 'RUN echo "$SECRET_LEVEL $KEPT" > /seen', 'CMD ["cat", "/seen"]', ''].join('\n'),
   );
