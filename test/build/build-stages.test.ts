@@ -104,3 +104,13 @@ test('ARG stays out of config', async () => {
   assert.ok(env.includes('KEPT=yes'), `Env: ${env.join(' ')}`);
   assert.ok(!env.some((entry) => entry.startsWith('SECRET_LEVEL=')), `Env: ${env.join(' ')}`);
 });
+
+test('platform ARGs reach FROM and stages', async () => {
+  const directory = await context(
+    ['FROM --platform=$BUILDPLATFORM busybox', 'ARG TARGETARCH', 'ARG TARGETPLATFORM', 'RUN echo "$TARGETARCH $TARGETPLATFORM" > /platform', 'CMD ["cat", "/platform"]', ''].join('\n'),
+  );
+  await buildOk(daemon, directory, { tags: ['platform-args'] });
+
+  const architecture = { x64: 'amd64', arm64: 'arm64' }[process.arch as 'x64' | 'arm64'] ?? process.arch;
+  assert.equal(await runInImage(daemon, 'platform-args', []), `${architecture} linux/${architecture}\n`);
+});
