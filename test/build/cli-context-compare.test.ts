@@ -129,6 +129,8 @@ test('cli context matches docker cli', async (t) => {
     const berthResult = await runCommand(process.execPath, [BERTH, 'build', '--progress', 'plain', '-t', 'demo:1', directory], environment);
     assert.equal(berthResult.exitCode, 0, `berth build case ${index}: ${berthResult.stderr}`);
     assert.match(berthResult.stdout, /Step 1\/1 : FROM busybox/);
+    const sizeLine = /Sending build context to Docker daemon +\S+/;
+    assert.equal(berthResult.stdout.match(sizeLine)?.[0], dockerResult.stdout.match(sizeLine)?.[0], 'both report the same context size');
 
     const [fromDocker, fromBerth] = capture.builds.splice(0);
     assert.deepEqual(await describeTar(fromBerth.body), await describeTar(fromDocker.body), `context case ${index}: ${JSON.stringify(ignore)}`);

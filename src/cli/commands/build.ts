@@ -4,9 +4,10 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { CliError, PROGRAM, type Command, type CommandContext } from '../command';
 import type { FlagValues } from '../flags';
+import { humanSize } from '../format/units';
 import { InvalidReferenceError, parseReference } from '../reference';
 import { dockerfileInContext, generatedDockerfileName, packContext, packDockerfileOnly, type PackedContext } from './build-context';
 import { configFile, readCredentials } from './auth-config';
@@ -24,6 +25,23 @@ function isArchive(head: Buffer): boolean {
   if (head.length >= 3 && head.subarray(0, 3).toString('latin1') === 'BZh') return true;
   if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return true;
   return head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar';
+}
+
+// Passes a stream through, calling onEnd with the number of bytes once it ends.
+function countBytes(source: Readable, onEnd: (total: number) => void): Readable {
+  let total = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      total += chunk.length;
+      callback(null, chunk);
+    },
+    flush(callback) {
+      onEnd(total);
+      callback();
+    },
+  });
+  source.on('error', (error) => counter.destroy(error));
+  return source.pipe(counter);
 }
 
 // Parses --build-arg values: KEY=VALUE, or KEY taking its value from the environment (null when unset there).
@@ -154,6 +172,11 @@ export const buildCommand: Command = {
     const display = chooseDisplay(context, flags);
     const packed = await prepareContext(context, contextArgument, flags.string('file'));
 
+    // The classic docker CLI reports the context size, right-aligned in 8 columns, once the upload ends, except with -q.
+    const counted = countBytes(packed.archive, (total) => {
+      if (display !== null) display.write(`Sending build context to Docker daemon ${humanSize(total).padStart(8)}\n`);
+    });
+
     const client = await context.client();
     const response = await client.stream('POST', '/build', {
       query: {
@@ -171,7 +194,7 @@ export const buildCommand: Command = {
         forcerm: flags.bool('force-rm') || undefined,
         version: '1',
       },
-      rawBody: packed.archive,
+      rawBody: counted,
       headers: { 'Content-Type': 'application/x-tar', 'X-Registry-Config': registryConfigHeader(context.environment) },
     });
     const imageId = await displayBuildStream(response, display);
