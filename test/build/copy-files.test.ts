@@ -52,7 +52,11 @@ test('copy file and directory rules', async (t) => {
   await copy(context, [{ kind: 'path', path: 'a.txt' }], options(), temporary, root, '/into/');
   assert.equal(fs.readFileSync(path.join(root, 'into/a.txt'), 'utf8'), 'A');
 
+  fs.linkSync(path.join(context, 'dir/sub/b.txt'), path.join(context, 'dir/sub/b-link.txt'));
   await copy(context, [{ kind: 'path', path: 'dir' }], options(), temporary, root, '/target');
+  const linked = [fs.statSync(path.join(root, 'target/sub/b.txt')), fs.statSync(path.join(root, 'target/sub/b-link.txt'))];
+  assert.equal(linked[0].ino, linked[1].ino, 'hard links inside a copied directory stay hard links');
+  assert.equal(linked[0].nlink, 2);
   assert.equal(fs.readFileSync(path.join(root, 'target/sub/b.txt'), 'utf8'), 'B');
   assert.equal(fs.existsSync(path.join(root, 'target/dir')), false, 'a directory source copies its contents');
   assert.equal(fs.readlinkSync(path.join(root, 'target/dangling')), 'missing-target');

@@ -11,7 +11,7 @@ import { isExcluded, type IgnorePattern } from '../context/dockerignore';
 export interface TreeEntry {
   // Slash-separated path below the source, or "" for the source itself.
   relative: string;
-  type: 'file' | 'directory' | 'symlink';
+  type: 'file' | 'directory' | 'symlink' | 'hardlink';
   mode: number;
   size: number;
   uid: number;
@@ -19,6 +19,7 @@ export interface TreeEntry {
   mtime: Date;
   // sha256 of a file's content.
   contentDigest: string | null;
+  // A symlink's target, or for a hard link the relative path of the first name of the same file.
   linkTarget: string | null;
 }
 
@@ -46,11 +47,13 @@ export async function listTree(hostPath: string, excludes: IgnorePattern[]): Pro
   const top = await entryFor(hostPath, '', stat);
   if (top === null) return [];
   const entries: TreeEntry[] = [top];
-  if (top.type === 'directory') await walk(hostPath, '', excludes, entries);
+  if (top.type === 'directory') await walk(hostPath, '', excludes, entries, new Map());
   return entries;
 }
 
-async function walk(root: string, relative: string, excludes: IgnorePattern[], entries: TreeEntry[]): Promise<void> {
+// firstNames maps "device:inode" of files with several links to the first relative path listed, so
+// later names become hard links to it, as BuildKit's copy keeps them.
+async function walk(root: string, relative: string, excludes: IgnorePattern[], entries: TreeEntry[], firstNames: Map<string, string>): Promise<void> {
   const names = (await fsp.readdir(path.join(root, relative))).sort();
   for (const name of names) {
     const childRelative = relative === '' ? name : `${relative}/${name}`;
@@ -59,11 +62,20 @@ async function walk(root: string, relative: string, excludes: IgnorePattern[], e
     const stat = await fsp.lstat(hostPath);
 
     if (excluded && !stat.isDirectory()) continue;
+
+    const inode = `${stat.dev}:${stat.ino}`;
+    const firstName = stat.isFile() && stat.nlink > 1 ? firstNames.get(inode) : undefined;
+    if (firstName !== undefined) {
+      entries.push({ relative: childRelative, type: 'hardlink', mode: stat.mode & 0o7777, size: 0, uid: stat.uid, gid: stat.gid, mtime: stat.mtime, contentDigest: null, linkTarget: firstName });
+      continue;
+    }
+    if (stat.isFile() && stat.nlink > 1) firstNames.set(inode, childRelative);
+
     const entry = excluded ? null : await entryFor(hostPath, childRelative, stat);
     if (entry) entries.push(entry);
     // An excluded directory is entered only when an exception may bring something back from it.
     if (stat.isDirectory() && (!excluded || excludes.some((pattern) => pattern.exclusion))) {
-      await walk(root, childRelative, excludes, entries);
+      await walk(root, childRelative, excludes, entries, firstNames);
     }
   }
 }

@@ -96,6 +96,14 @@ export async function writeTree(root: string, sourceHostPath: string, entries: T
     const hostPath = path.join(parentHostPath, path.posix.basename(imagePath));
     await clearPath(hostPath, false);
 
+    if (entry.type === 'hardlink') {
+      // The first name was written earlier in this tree, so the link stays inside what this copy wrote.
+      const firstImagePath = path.posix.join(destination, entry.linkTarget ?? '');
+      const firstHostPath = path.join(await ensureParent(path.posix.dirname(firstImagePath)), path.posix.basename(firstImagePath));
+      await fsp.link(firstHostPath, hostPath);
+      continue;
+    }
+
     if (entry.type === 'symlink') {
       await fsp.symlink(entry.linkTarget ?? '', hostPath);
       await fsp.lchown(hostPath, owner.uid, owner.gid);
