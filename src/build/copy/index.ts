@@ -100,6 +100,12 @@ async function planPathSource(sourceRoot: string, source: string, options: CopyO
   return operations;
 }
 
+// The part of an operation that goes into the plan's digest.
+function operationDigestFields(operation: Operation, keepOwners: boolean): unknown[] {
+  if (operation.kind === 'archive') return ['archive', operation.source, operation.contentDigest];
+  return ['tree', operation.source, operation.name, operation.entries.map((entry) => digestFields(entry, keepOwners))];
+}
+
 // Plans a COPY or ADD from sourceRoot (the extracted context, or a mounted stage or image root for --from).
 export async function planCopy(sourceRoot: string, sources: CopySourceSpec[], options: CopyOptions, temporaryDirectory: string): Promise<CopyPlan> {
   const logger = options.logger ?? subsystemLogger('build');
@@ -140,9 +146,7 @@ export async function planCopy(sourceRoot: string, sources: CopySourceSpec[], op
   const keepOwners = options.keepOwners !== false && options.chown === null;
   const digestInput = {
     options: { ...options, logger: undefined },
-    operations: operations.map((operation) =>
-      operation.kind === 'archive' ? ['archive', operation.source, operation.contentDigest] : ['tree', operation.source, operation.name, operation.entries.map((entry) => digestFields(entry, keepOwners))],
-    ),
+    operations: operations.map((operation) => operationDigestFields(operation, keepOwners)),
   };
   const digest = `sha256:${createHash('sha256').update(JSON.stringify(digestInput)).digest('hex')}`;
 
