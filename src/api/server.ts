@@ -15,6 +15,7 @@ import type { ApiRequest, ApiServices, Reply } from './context';
 import { httpStatusForError } from './errors';
 import { HttpReply, SocketReply, commonHeaders, hijackedSockets } from './reply';
 import { Router } from './router';
+import { registerBuildRoutes } from './routes/build';
 import { registerContainerStreamRoutes } from './routes/container-streams';
 import { registerContainerRoutes } from './routes/containers';
 import { registerEventRoutes } from './routes/events';
@@ -58,6 +59,7 @@ export function buildRouter(): Router {
   registerContainerArchiveRoutes(router);
   registerVolumeRoutes(router);
   registerEventRoutes(router);
+  registerBuildRoutes(router);
   return router;
 }
 

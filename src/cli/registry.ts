@@ -30,6 +30,7 @@ type Modules = {
   cp: typeof import('./commands/cp');
   prune: typeof import('./commands/prune');
   systemDf: typeof import('./commands/system-df');
+  build: typeof import('./commands/build');
 };
 
 const load = {
@@ -56,6 +57,7 @@ const load = {
   cp: () => require('./commands/cp') as Modules['cp'],
   prune: () => require('./commands/prune') as Modules['prune'],
   systemDf: () => require('./commands/system-df') as Modules['systemDf'],
+  build: () => require('./commands/build') as Modules['build'],
 };
 
 // The summary is repeated here so help text needs no command module; a test checks it against the loaded command.
@@ -95,6 +97,7 @@ const versionCommand = entry('Show the Berth version information', () => load.sy
 const volumeCreateCommand = entry('Create a volume', () => load.volumes().volumeCreateCommand);
 const volumePruneCommand = entry('Remove unused local volumes', () => load.volumes().volumePruneCommand);
 const volumeRemoveCommand = entry('Remove one or more volumes', () => load.volumes().volumeRemoveCommand);
+const buildCommand = entry('Build an image from a Dockerfile', () => load.build().buildCommand);
 const pullCommand = entry('Download an image from a registry', () => load.pull().pullCommand);
 const pushCommand = entry('Upload an image to a registry', () => load.push().pushCommand);
 const loginCommand = entry('Authenticate to a registry', () => load.login().loginCommand);
@@ -166,6 +169,7 @@ const IMAGE_GROUP = group(
   'image',
   'Manage images',
   [
+    ['build', buildCommand],
     ['history', historyCommand],
     ['import', importCommand],
     ['inspect', imageInspectCommand],
@@ -180,7 +184,7 @@ const IMAGE_GROUP = group(
     ['save', saveCommand],
     ['tag', tagCommand],
   ],
-  ['history', 'import', 'inspect', 'load', 'ls', 'prune', 'pull', 'push', 'rm', 'save', 'tag'],
+  ['build', 'history', 'import', 'inspect', 'load', 'ls', 'prune', 'pull', 'push', 'rm', 'save', 'tag'],
 );
 
 const VOLUME_GROUP = group(
@@ -237,6 +241,7 @@ export const TOP_LEVEL: ReadonlyMap<string, CommandEntry> = new Map<string, Comm
   ['login', loginCommand],
   ['logout', logoutCommand],
   ['attach', attachCommand],
+  ['build', buildCommand],
   ['commit', commitCommand],
   ['cp', cpCommand],
   ['create', createCommandSpec],
@@ -265,7 +270,7 @@ export const TOP_LEVEL: ReadonlyMap<string, CommandEntry> = new Map<string, Comm
   ['wait', waitCommand],
 ]);
 
-const COMMON = ['run', 'exec', 'ps', 'images', 'pull', 'push', 'login', 'logout', 'version', 'info'];
+const COMMON = ['run', 'exec', 'ps', 'build', 'images', 'pull', 'push', 'login', 'logout', 'version', 'info'];
 
 export function renderProgramHelp(): string {
   const describe = (name: string, summary: string) => `  ${name.padEnd(10)}  ${summary}`;

@@ -68,6 +68,9 @@ import { recoverContainers } from './recovery';
 import { pruneContainers } from './container-prune';
 import { measureDiskUsage } from './disk-usage';
 import { parseLogLimits } from '../container/runtime/log-limits';
+import { EngineBuildHost } from './build-host';
+import { recoverBuilds } from './build-recovery';
+import type { BuildProgress, BuildRequest, BuildResult } from '../build/types';
 import { readEngineId, readOperatingSystem } from './host-info';
 
 export const BERTH_VERSION = '0.1.0';
@@ -87,6 +90,7 @@ export class BerthEngine implements Engine {
   private engineId = '';
   private containerFilesystem: ContainerFilesystem | null = null;
   private containerArchive: ContainerArchive | null = null;
+  readonly buildHost: EngineBuildHost;
 
   constructor(
     private readonly config: DaemonConfig,
@@ -130,6 +134,16 @@ export class BerthEngine implements Engine {
       logger: logger.child({ subsystem: 'health' }),
     });
     this.containers.health = this.health;
+    this.buildHost = new EngineBuildHost({
+      config,
+      images: this.images,
+      containers: this.containers,
+      runtime: this.runtime,
+      attach: (containerId, options) => this.attachContainer(containerId, options),
+      pull: (reference, options, onProgress) => this.pullImage(reference, options, onProgress),
+      tag: (imageId, reference) => this.tagImage(imageId, reference),
+      logger: logger.child({ subsystem: 'build' }),
+    });
   }
 
   async init(): Promise<void> {
@@ -145,6 +159,8 @@ export class BerthEngine implements Engine {
       this.containers.handleExit(id).catch((error: unknown) => this.logger.error({ container: id, err: error }, 'handling container exit failed'));
     });
     await recoverContainers(this.containers, this.store, this.runtime, this.logger.child({ subsystem: 'recovery' }));
+    await this.buildHost.init();
+    await recoverBuilds(this.containers, this.buildHost.temporaryDirectory, this.logger.child({ subsystem: 'recovery' }));
     // Health checks resume for containers that kept running while berthd was down.
     for (const record of this.store.all()) {
       if (record.state.status === 'running' || record.state.status === 'paused') this.health.startMonitor(record);
@@ -219,10 +235,11 @@ export class BerthEngine implements Engine {
     const result = await this.images.remove(reference, options, (imageId) => this.containers.containerUsingImage(imageId));
     const labels = image.config.config?.Labels ?? {};
     for (const untagged of result.untagged) this.eventLog.emit('image', 'untag', image.id, { ...labels, name: familiarReference(untagged) });
-    for (const deleted of result.deleted) {
-      if (deleted === image.id) this.eventLog.emit('image', 'delete', image.id, { ...labels, name: image.id });
+    for (const deleted of result.deletedImages) {
+      const deletedLabels = deleted === image.id ? labels : {};
+      this.eventLog.emit('image', 'delete', deleted, { ...deletedLabels, name: deleted });
     }
-    return result;
+    return { untagged: result.untagged, deleted: result.deleted };
   }
 
   async loadImages(archive: Readable, onLoaded: (message: string) => void): Promise<void> {
@@ -580,6 +597,17 @@ export class BerthEngine implements Engine {
 
   diskUsage(): Promise<DiskUsage> {
     return measureDiskUsage({ images: this.images, volumes: this.volumes, containers: this.containers.list(), upperDir: (id) => this.runtime.pathsFor(id).upperDir });
+  }
+
+  // The builder is loaded on the first build, so that a daemon that never builds does not load it.
+  async build(request: BuildRequest, progress: BuildProgress): Promise<BuildResult> {
+    const { runBuild } = await import('../build/index');
+    return runBuild(this.buildHost, request, progress, this.logger.child({ subsystem: 'build' }));
+  }
+
+  async pruneBuildCache(options: { all: boolean }): Promise<{ cachesDeleted: string[]; spaceReclaimed: number }> {
+    const { pruneBuildCache } = await import('../build/index');
+    return pruneBuildCache(this.buildHost, options);
   }
 
   containerStats(idOrName: string): Promise<ContainerStats> {

@@ -23,7 +23,7 @@ import type { CommitOptions, ContainerChange } from './engine';
 // Mount points and files the runtime creates in every container. Docker keeps
 // them in a separate init layer, so `docker diff` never lists them and
 // `docker commit` never puts them in an image.
-const RUNTIME_PATHS = new Set(['/proc', '/sys', '/dev', '/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/etc/mtab', '/.dockerenv', '/sbin/docker-init']);
+export const RUNTIME_PATHS: ReadonlySet<string> = new Set(['/proc', '/sys', '/dev', '/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/etc/mtab', '/.dockerenv', '/sbin/docker-init']);
 
 export class ContainerFilesystem {
   constructor(

@@ -10,6 +10,7 @@ import type { EngineEvent } from './events';
 
 export type { EngineEvent, EventType } from './events';
 import type { CgroupSample } from '../container/runtime/stats';
+import type { BuildProgress, BuildRequest, BuildResult } from '../build/types';
 
 export type OutputStreamName = 'stdout' | 'stderr';
 
@@ -366,6 +367,12 @@ export interface Engine {
   pruneContainers(options: PruneContainersOptions): Promise<PruneContainersResult>;
   // Measures images, containers and volumes for `docker system df`.
   diskUsage(): Promise<DiskUsage>;
+
+  // Builds an image from a Dockerfile and context (POST /build); progress receives Docker's JSON
+  // messages. A failed build throws the builder's BuildError, whose code is the failing RUN's exit code or 1.
+  build(request: BuildRequest, progress: BuildProgress): Promise<BuildResult>;
+  // Removes the build cache (POST /build/prune): entries of removed images, or all of them with all set.
+  pruneBuildCache(options: { all: boolean }): Promise<{ cachesDeleted: string[]; spaceReclaimed: number }>;
 
   // Returns the stored event history and subscribes to later events in one step, so that no event is
   // missed or delivered twice between the two. The caller must call unsubscribe when done.

@@ -13,7 +13,7 @@ import type { ContentStore } from './content-store';
 import type { LayerStore } from './layer-store';
 import type { MetadataStore, StoredImage } from './metadata-store';
 import type { ImageConfig, ImageRuntimeConfig } from './types';
-import { committedImageConfig, importedImageConfig, type CommitSettings } from './image-config';
+import { committedImageConfig, derivedImageConfig, importedImageConfig, scratchImageConfig, type CommitSettings } from './image-config';
 import { directoryTar } from './directory-tar';
 import { parseManifest } from './distribution/manifest';
 import { buildManifest, layerBlobFor, spoolToFile, type LayerBlob } from './layer-blobs';
@@ -98,7 +98,7 @@ export class ImageBuilder {
         }
         const config = committedImageConfig(parent.config, layer.diffId, request.settings);
         const size = parent.size + layer.size;
-        const id = await this.storeNewImage(config, parentBlobs === null ? null : [...parentBlobs, blob], size, reference);
+        const id = await this.storeNewImage(config, parentBlobs === null ? null : [...parentBlobs, blob], size, reference, { parent: parentIdOf(parent) });
         this.store.logger.info({ image: id, parent: parent.id, container: request.settings.containerId, reference, layer: layer.chainId }, 'container committed');
         return id;
       } finally {
@@ -109,6 +109,34 @@ export class ImageBuilder {
       for (const digest of pinnedBlobs) this.store.content.unpin(digest);
       await fsp.rm(work, { recursive: true, force: true });
     }
+  }
+
+  // Stores an image with the parent's layers and a new runtime config, plus a
+  // history entry marked empty_layer (a build step such as ENV or LABEL). Returns its ID.
+  async deriveImage(request: { parentId: string; runtimeConfig: ImageRuntimeConfig; createdBy: string }): Promise<string> {
+    const parent = this.store.metadata.stored(request.parentId);
+    if (!parent) throw new NotFoundError(`derive image from ${request.parentId}: image not found`);
+    const pinnedBlobs: string[] = [];
+    try {
+      const parentBlobs = await this.layerBlobsOf(parent);
+      for (const parentBlob of parentBlobs ?? []) {
+        this.store.content.pin(parentBlob.digest);
+        pinnedBlobs.push(parentBlob.digest);
+      }
+      const config = derivedImageConfig(parent.config, request.runtimeConfig, request.createdBy);
+      const id = await this.storeNewImage(config, parentBlobs, parent.size, null, { parent: parentIdOf(parent), requireParent: parent.id });
+      this.store.logger.debug({ image: id, parent: parent.id }, 'image derived with a new config');
+      return id;
+    } finally {
+      for (const digest of pinnedBlobs) this.store.content.unpin(digest);
+    }
+  }
+
+  // Returns the ID of the empty image that `FROM scratch` starts from, storing it first when absent.
+  // Its config has a fixed creation time, so its ID is the same on every call and in every store.
+  async scratchImage(): Promise<string> {
+    const config = scratchImageConfig();
+    return this.storeNewImage(config, [], 0, null, { scratch: true });
   }
 
   // Returns the layer blobs the image's manifest names, or null when the image has no stored manifest.
@@ -128,15 +156,22 @@ export class ImageBuilder {
   // commit) whose layers and layer blobs are stored and pinned, then tags it.
   // Returns the image ID.
   // blobs is null when a parent image has no stored manifest; the new image then has none either.
-  private async storeNewImage(config: ImageConfig, blobs: LayerBlob[] | null, size: number, reference: string | null): Promise<string> {
+  private async storeNewImage(config: ImageConfig, blobs: LayerBlob[] | null, size: number, reference: string | null, options: NewImageOptions = {}): Promise<string> {
     return this.store.withMetadataLock(async () => {
+      // A removal between reading the parent and taking the lock would leave the new image's layers unowned.
+      if (options.requireParent && !this.store.metadata.has(options.requireParent)) {
+        throw new NotFoundError(`store new image: parent image ${options.requireParent} was removed meanwhile`);
+      }
       const configBlob = await this.store.content.ingest(Buffer.from(JSON.stringify(config)));
       const manifest = blobs === null ? null : buildManifest(configBlob, blobs);
       if (manifest) await this.store.content.ingest(manifest.content, { digest: manifest.digest });
       const manifestDigest = manifest?.digest ?? null;
       const existing = this.store.metadata.stored(configBlob.digest);
       if (!existing) {
-        await this.store.metadata.saveImage({ id: configBlob.digest, repoTags: [], repoDigests: [], config, size, loadedAt: new Date().toISOString(), manifestDigest });
+        const image: StoredImage = { id: configBlob.digest, repoTags: [], repoDigests: [], config, size, loadedAt: new Date().toISOString(), manifestDigest };
+        if (options.parent) image.parent = options.parent;
+        if (options.scratch) image.scratch = true;
+        await this.store.metadata.saveImage(image);
       } else if (manifestDigest !== null && (existing.manifestDigest === null || !this.store.content.has(existing.manifestDigest))) {
         await this.store.metadata.saveImage({ ...existing, manifestDigest });
       }
@@ -144,6 +179,18 @@ export class ImageBuilder {
       return configBlob.digest;
     });
   }
+}
+
+interface NewImageOptions {
+  parent?: string;
+  scratch?: boolean;
+  // An image that must still be stored when the new one is saved, because the new one shares its layers.
+  requireParent?: string;
+}
+
+// Docker records no Parent for the first step after `FROM scratch`, because scratch is not an image there.
+function parentIdOf(parent: StoredImage): string | undefined {
+  return parent.scratch ? undefined : parent.id;
 }
 
 function readFile(file: string): AsyncIterable<Buffer> {

@@ -82,3 +82,30 @@ export function committedImageConfig(parent: ImageConfig, diffId: string, settin
   else delete config.comment;
   return config;
 }
+
+// Builds the config of a build step that changes only the runtime config
+// (ENV, LABEL, CMD, ...): the parent's layers, one more history entry marked empty_layer.
+export function derivedImageConfig(parent: ImageConfig, runtimeConfig: ImageRuntimeConfig, createdBy: string): ImageConfig {
+  const created = new Date().toISOString();
+  const config: ImageConfig = {
+    ...structuredClone(parent),
+    created,
+    config: runtimeConfig,
+    history: [...(parent.history ?? []), { created, created_by: createdBy, empty_layer: true }],
+  };
+  delete config.container;
+  delete config.container_config;
+  return config;
+}
+
+// The config of the empty image `FROM scratch` starts from. The fixed creation time keeps its ID stable.
+export function scratchImageConfig(): ImageConfig {
+  return {
+    architecture: hostArchitecture(),
+    os: 'linux',
+    created: '1970-01-01T00:00:00Z',
+    config: {},
+    rootfs: { type: 'layers', diff_ids: [] },
+    history: [],
+  };
+}

@@ -17,6 +17,8 @@ import { isDigestReference } from './reference';
 export interface StoredImage extends ImageRecord {
   // Digest of the OCI manifest blob the image was loaded from, kept in the content store.
   manifestDigest: string | null;
+  // The empty image that `FROM scratch` builds start from: never listed, and never recorded as a parent.
+  scratch?: boolean;
 }
 
 interface RepositoriesFile {
@@ -92,12 +94,19 @@ export class MetadataStore {
     const image = this.images.get(id);
     if (!image) return undefined;
     const references = this.referencesOf(id);
-    const { manifestDigest: _manifestDigest, ...record } = image;
+    const { manifestDigest: _manifestDigest, scratch: _scratch, ...record } = image;
     return {
       ...record,
       repoTags: references.filter((reference) => !isDigestReference(reference)),
       repoDigests: references.filter(isDigestReference),
     };
+  }
+
+  // Returns the IDs of the images whose parent is id.
+  children(id: string): string[] {
+    const result: string[] = [];
+    for (const image of this.images.values()) if (image.parent === id) result.push(image.id);
+    return result;
   }
 
   lookupReference(reference: string): string | undefined {

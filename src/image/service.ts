@@ -9,9 +9,10 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../common/logger';
-import { InvalidArgumentError, NotFoundError } from '../common/errors';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../common/errors';
+import { shortId } from '../common/ids';
 import { KeyedLock } from '../common/keyed-lock';
-import type { ImageConfig, ImageRecord, LowerLayers } from './types';
+import type { ImageConfig, ImageRecord, ImageRuntimeConfig, LowerLayers } from './types';
 import { ContentStore } from './content-store';
 import { LayerStore, type LayerInfo } from './layer-store';
 import { MetadataStore } from './metadata-store';
@@ -82,8 +83,17 @@ export class ImageService {
     await this.collectGarbage();
   }
 
+  // Returns every image but the internal scratch image; callers hide intermediate images themselves (see isIntermediate).
   list(): ImageRecord[] {
-    return this.metadata.ids().map((id) => this.metadata.record(id)!);
+    return this.metadata
+      .ids()
+      .filter((id) => !this.metadata.stored(id)?.scratch)
+      .map((id) => this.metadata.record(id)!);
+  }
+
+  // Returns the IDs of the images made from this one (their Parent).
+  children(imageId: string): string[] {
+    return this.metadata.children(imageId);
   }
 
   resolve(referenceOrId: string): ImageRecord {
@@ -133,9 +143,7 @@ export class ImageService {
     reference: string,
     options: { force: boolean; noPrune: boolean },
     usedBy: (imageId: string) => string | null,
-  ): Promise<{ untagged: string[]; deleted: string[] }> {
-    // noPrune concerns parent images, which only `docker build` creates; this store has none.
-    void options.noPrune;
+  ): Promise<{ untagged: string[]; deleted: string[]; deletedImages: string[] }> {
     return this.lock.run(METADATA_LOCK, async () => {
       const imageId = this.resolveId(reference);
       const plan = planRemoval({
@@ -147,35 +155,76 @@ export class ImageService {
         force: options.force,
       });
 
-      await this.metadata.setReferences(plan.untag.map((untagged) => ({ reference: untagged, id: null })));
-      const result = { untagged: familiarReferences(plan.untag), deleted: [] as string[] };
-      if (plan.untag.length > 0) this.logger.info({ image: imageId, references: plan.untag }, 'image untagged');
-      if (!plan.deleteImage) return result;
+      // Docker never deletes an image that others were made from: removal by ID fails even with force,
+      // and removal by name only untags it.
+      const hasChildren = this.metadata.children(imageId).length > 0;
+      if (plan.deleteImage && hasChildren && plan.untag.length === 0) {
+        throw new ConflictError(`conflict: unable to delete ${shortId(imageId)} (cannot be forced) - image has dependent child images`);
+      }
 
+      await this.metadata.setReferences(plan.untag.map((untagged) => ({ reference: untagged, id: null })));
+      const result = { untagged: familiarReferences(plan.untag), deleted: [] as string[], deletedImages: [] as string[] };
+      if (plan.untag.length > 0) this.logger.info({ image: imageId, references: plan.untag }, 'image untagged');
+      if (!plan.deleteImage || hasChildren) return result;
+
+      const parent = this.metadata.stored(imageId)?.parent;
       await this.metadata.deleteImage(imageId);
-      result.deleted.push(imageId);
+      result.deletedImages.push(imageId);
       this.logger.info({ image: imageId }, 'image deleted');
-      result.deleted.push(...(await this.collectGarbage()));
+      if (!options.noPrune) result.deletedImages.push(...(await this.deleteUnusedParents(parent, usedBy)));
+      result.deleted.push(...result.deletedImages, ...(await this.collectGarbage()));
       return result;
     });
   }
 
+  // Deletes the chain of untagged parents that a deleted image leaves without children, as
+  // `docker rmi` does unless --no-prune. Stops at a tagged parent, one with another child, or one a
+  // container uses. The caller holds the metadata lock. Returns the deleted IDs, nearest first.
+  private async deleteUnusedParents(parentId: string | undefined, usedBy: (imageId: string) => string | null): Promise<string[]> {
+    const deleted: string[] = [];
+    let current = parentId;
+    while (current !== undefined) {
+      const parent = this.metadata.stored(current);
+      if (!parent || parent.scratch) break;
+      if (this.metadata.referencesOf(current).length > 0) break;
+      if (this.metadata.children(current).length > 0) break;
+      if (usedBy(current) !== null) break;
+      await this.metadata.deleteImage(current);
+      deleted.push(current);
+      this.logger.info({ image: current }, 'deleted an untagged parent image');
+      current = parent.parent;
+    }
+    return deleted;
+  }
+
   // Removes the images the filters select that no container uses, with their
-  // references, then the layers and blobs nothing else uses. spaceReclaimed
-  // is the content size of the removed layers.
+  // references, then the layers and blobs nothing else uses. An image that
+  // others were made from stays while they exist; when the last child goes,
+  // its untagged parents go with it, as with `docker rmi`. spaceReclaimed is
+  // the content size of the removed layers.
   async prune(filters: PruneFilters, usedBy: (imageId: string) => string | null): Promise<{ untagged: string[]; deleted: string[]; spaceReclaimed: number }> {
     return this.lock.run(METADATA_LOCK, async () => {
       const layerSizes = new Map(this.layers.list().map((layer) => [layer.chainId, layer.size]));
       const result = { untagged: [] as string[], deleted: [] as string[], spaceReclaimed: 0 };
-      for (const id of this.metadata.ids()) {
-        const record = this.metadata.record(id)!;
-        if (!isPrunable(record, filters, usedBy(id) !== null)) continue;
-        const references = this.metadata.referencesOf(id);
-        await this.metadata.setReferences(references.map((reference) => ({ reference, id: null })));
-        await this.metadata.deleteImage(id);
-        result.untagged.push(...references);
-        result.deleted.push(id);
-        this.logger.info({ image: id, references }, 'image pruned');
+      // Removing a child can make its parent removable, so passes repeat until one removes nothing.
+      let removedInPass = true;
+      while (removedInPass) {
+        removedInPass = false;
+        for (const id of this.metadata.ids()) {
+          const stored = this.metadata.stored(id);
+          if (!stored || stored.scratch || this.metadata.children(id).length > 0) continue;
+          const record = this.metadata.record(id)!;
+          if (!isPrunable(record, filters, usedBy(id) !== null)) continue;
+          const references = this.metadata.referencesOf(id);
+          await this.metadata.setReferences(references.map((reference) => ({ reference, id: null })));
+          await this.metadata.deleteImage(id);
+          result.untagged.push(...references);
+          result.deleted.push(id);
+          this.logger.info({ image: id, references }, 'image pruned');
+          const parents = await this.deleteUnusedParents(stored.parent, usedBy);
+          result.deleted.push(...parents);
+          removedInPass = true;
+        }
       }
       if (result.deleted.length === 0) return result;
       const removedLayers = await this.collectGarbage();
@@ -249,6 +298,16 @@ export class ImageService {
   async commitContainer(request: { imageId: string; upperDir: string; skipPaths: ReadonlySet<string>; reference: string | null; settings: CommitSettings }): Promise<string> {
     const reference = request.reference ? checkTagReference(request.reference) : null;
     return this.builder.commitContainer({ ...request, reference });
+  }
+
+  // Stores an image with the parent's layers and a new runtime config (a build step such as ENV); returns its ID.
+  async deriveImage(request: { parentId: string; runtimeConfig: ImageRuntimeConfig; createdBy: string }): Promise<string> {
+    return this.builder.deriveImage(request);
+  }
+
+  // Returns the ID of the empty image that `FROM scratch` starts from, storing it when absent.
+  async scratchImage(): Promise<string> {
+    return this.builder.scratchImage();
   }
 
   // Pulls an image from a registry and returns its ID; progress goes out as Docker's JSON messages.
@@ -339,6 +398,19 @@ export class ImageService {
   lowerLayers(imageId: string): LowerLayers {
     if (!this.metadata.has(imageId)) throw new NotFoundError(`No such image: ${imageId}`);
     return this.layers.lowerLayers(this.chainIdsOf(imageId));
+  }
+
+  // Pins an image's layers so that garbage collection keeps them while a mount
+  // uses them, even if the image is removed meanwhile. Returns the release function.
+  holdLayers(imageId: string): () => void {
+    const held = this.chainIdsOf(imageId);
+    for (const chainId of held) this.layers.acquire(chainId);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const chainId of held) this.layers.release(chainId);
+    };
   }
 
   // Returns the committed layers of an image, bottom first.

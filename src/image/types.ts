@@ -52,6 +52,8 @@ export interface ImageRecord {
   size: number;
   // When the image entered this store (ISO 8601).
   loadedAt: string;
+  // ID of the image this one was made from by `commit` or a build step, as Docker records it; absent for loaded and pulled images.
+  parent?: string;
 }
 
 // What to pass to an overlay mount for an image's layers.

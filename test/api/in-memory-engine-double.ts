@@ -42,6 +42,7 @@ import type { ImageRecord } from '../../src/image/types';
 import type { NetworkRecord } from '../../src/network/types';
 import type { VolumeRecord } from '../../src/volume/types';
 import { NetworkDouble } from './network-double';
+import type { BuildProgress, BuildRequest, BuildResult } from '../../src/build/types';
 
 export const BUSYBOX_ID = `sha256:${'b'.repeat(64)}`;
 
@@ -540,6 +541,16 @@ export class InMemoryEngineDouble implements Engine {
   async pruneImages(options: PruneImagesOptions): Promise<PruneImagesResult> {
     this.record('pruneImages', options);
     throw new NotImplementedError('the engine double does not model image prune');
+  }
+
+  async build(request: BuildRequest, _progress: BuildProgress): Promise<BuildResult> {
+    this.record('build', { dockerfile: request.dockerfile, tags: request.tags });
+    throw new NotImplementedError('the engine double does not model builds');
+  }
+
+  async pruneBuildCache(options: { all: boolean }): Promise<{ cachesDeleted: string[]; spaceReclaimed: number }> {
+    this.record('pruneBuildCache', options);
+    throw new NotImplementedError('the engine double does not model the build cache');
   }
 }
 

@@ -104,11 +104,11 @@ test('remove untags then deletes', async () => {
   const id = await importTar(service, await buildTar([{ name: 'file', content: 'remove' }]), 'first');
   await service.tag('first', 'second:v1');
 
-  assert.deepEqual(await service.remove('second:v1', { force: false, noPrune: false }, noContainer), { untagged: ['second:v1'], deleted: [] });
+  assert.deepEqual(await service.remove('second:v1', { force: false, noPrune: false }, noContainer), { untagged: ['second:v1'], deleted: [], deletedImages: [] });
   assert.equal(service.resolve('first').id, id);
 
   const layerChain = service.imageLayers(id).map((layer) => layer.chainId);
-  assert.deepEqual(await service.remove('first', { force: false, noPrune: false }, noContainer), { untagged: ['first:latest'], deleted: [id, ...layerChain] });
+  assert.deepEqual(await service.remove('first', { force: false, noPrune: false }, noContainer), { untagged: ['first:latest'], deleted: [id, ...layerChain], deletedImages: [id] });
   assert.deepEqual(service.list(), []);
   assert.deepEqual(fs.readdirSync(path.join(storeRoot, 'layers')), []);
   assert.deepEqual(fs.readdirSync(path.join(storeRoot, 'l')), []);
@@ -149,10 +149,10 @@ test('remove image used by a container', async () => {
 
   // With a second tag, the first one can go without force; the image stays.
   await service.tag('busybox', 'busybox:other');
-  assert.deepEqual(await service.remove('busybox', { force: false, noPrune: false }, usedBy), { untagged: ['busybox:latest'], deleted: [] });
+  assert.deepEqual(await service.remove('busybox', { force: false, noPrune: false }, usedBy), { untagged: ['busybox:latest'], deleted: [], deletedImages: [] });
 
   // Forced: untagged, but the layers stay for the container.
-  assert.deepEqual(await service.remove('busybox:other', { force: true, noPrune: false }, usedBy), { untagged: ['busybox:other'], deleted: [] });
+  assert.deepEqual(await service.remove('busybox:other', { force: true, noPrune: false }, usedBy), { untagged: ['busybox:other'], deleted: [], deletedImages: [] });
   assert.equal(service.resolve(id).id, id);
   assert.equal(service.lowerLayers(id).lowerDirs.length, 1);
 });

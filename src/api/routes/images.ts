@@ -39,7 +39,11 @@ async function listImages(request: ApiRequest, reply: Reply, services: ApiServic
   if (legacyFilter && !filters.has('reference')) filters = filters.withValue('reference', legacyFilter);
 
   const images = await services.engine.listImages();
-  const selected = selectImages(images, filters, (reference) => findListedImage(images, reference), Date.now());
+  // Without all=1, dockerd leaves out intermediate images: untagged images that another image was made from.
+  const parents = new Set(images.map((image) => image.parent).filter((parent): parent is string => parent !== undefined));
+  const isIntermediate = (image: ImageRecord) => parents.has(image.id) && image.repoTags.length === 0 && image.repoDigests.length === 0;
+  const listed = queryBool(request.query, 'all') ? images : images.filter((image) => !isIntermediate(image));
+  const selected = selectImages(listed, filters, (reference) => findListedImage(images, reference), Date.now());
   // NOTE: the per-image container count is reported from API 1.51 on, which Berth does not serve yet.
   reply.json(200, selected.map((image) => imageSummaryShape(image, request.apiVersion, 0)));
 }

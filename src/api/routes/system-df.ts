@@ -1,5 +1,4 @@
-// GET /system/df (Docker's disk usage report) and POST /build/prune, whose
-// build cache figures the builder fills in.
+// GET /system/df: Docker's disk usage report.
 import { InvalidArgumentError } from '../../common/errors';
 import type { DiskUsage } from '../../engine/engine';
 import type { ApiRequest, ApiServices, Reply } from '../context';
@@ -42,13 +41,8 @@ export async function systemDiskUsage(request: ApiRequest, reply: Reply, service
   if (requested('volume')) {
     body.Volumes = usage.volumes.map(({ volume, size, refCount }) => ({ ...volumeShape(volume), UsageData: { Size: size, RefCount: refCount } }));
   }
-  // NOTE: the builder reports its cache here once it keeps one; until then the list is empty.
+  // Berth's builder caches step results as images, which the Images list counts already;
+  // dockerd with the classic builder reports no build cache objects either.
   if (requested('build-cache')) body.BuildCache = [];
   reply.json(200, body);
-}
-
-// POST /build/prune, which `docker system prune` calls after the image prune.
-export async function pruneBuildCache(_request: ApiRequest, reply: Reply): Promise<void> {
-  // NOTE: Berth keeps no build cache yet, so there is nothing to delete; the builder replaces this handler.
-  reply.json(200, { CachesDeleted: null, SpaceReclaimed: 0 });
 }

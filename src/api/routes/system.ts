@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import type { EngineInfo } from '../../engine/engine';
 import type { ApiRequest, Reply } from '../context';
 import type { Router } from '../router';
-import { pruneBuildCache, systemDiskUsage } from './system-df';
+import { systemDiskUsage } from './system-df';
 import { systemInfoShape, systemVersionShape, type HostFeatures } from '../shapes/system';
 
 async function exists(file: string): Promise<boolean> {
@@ -74,7 +74,6 @@ export function registerSystemRoutes(router: Router): void {
   router.add('HEAD', '/_ping', ping);
 
   router.add('GET', '/system/df', systemDiskUsage);
-  router.add('POST', '/build/prune', pruneBuildCache);
 
   router.add('GET', '/version', async (_request, reply, services) => {
     reply.json(200, systemVersionShape(services.version));

@@ -36,7 +36,7 @@ export function imageSummaryShape(image: ImageRecord, apiVersion: string, contai
     Created: imageCreatedSeconds(image),
     Id: image.id,
     Labels: image.config.config?.Labels ?? null,
-    ParentId: '',
+    ParentId: image.parent ?? '',
     RepoDigests: repoDigests,
     RepoTags: repoTags,
     SharedSize: -1,
@@ -90,7 +90,7 @@ export function imageInspectShape(image: ImageRecord, apiVersion: string): Recor
     Id: image.id,
     RepoTags: image.repoTags.map(familiarReference),
     RepoDigests: image.repoDigests.map(familiarReference),
-    Parent: stringField(config, 'parent'),
+    Parent: image.parent ?? stringField(config, 'parent'),
     Comment: stringField(config, 'comment'),
   };
   if (config.created) shape.Created = config.created;
