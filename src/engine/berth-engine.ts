@@ -70,7 +70,7 @@ import { measureDiskUsage } from './disk-usage';
 import { parseLogLimits } from '../container/runtime/log-limits';
 import { EngineBuildHost } from './build-host';
 import { recoverBuilds } from './build-recovery';
-import type { BuildProgress, BuildRequest, BuildResult } from '../build/types';
+import type { BuildProgress, BuildRequest, BuildResult } from '../builder/types';
 import { readEngineId, readOperatingSystem } from './host-info';
 
 export const BERTH_VERSION = '0.1.0';
@@ -601,12 +601,12 @@ export class BerthEngine implements Engine {
 
   // The builder is loaded on the first build, so that a daemon that never builds does not load it.
   async build(request: BuildRequest, progress: BuildProgress): Promise<BuildResult> {
-    const { runBuild } = await import('../build/index');
+    const { runBuild } = await import('../builder/index');
     return runBuild(this.buildHost, request, progress, this.logger.child({ subsystem: 'build' }));
   }
 
   async pruneBuildCache(options: { all: boolean }): Promise<{ cachesDeleted: string[]; spaceReclaimed: number }> {
-    const { pruneBuildCache } = await import('../build/index');
+    const { pruneBuildCache } = await import('../builder/index');
     return pruneBuildCache(this.buildHost, options);
   }
 

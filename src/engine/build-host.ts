@@ -22,7 +22,7 @@ import type {
   RunStepRequest,
   StepOutput,
   WriteStepRequest,
-} from '../build/host';
+} from '../builder/host';
 import { RUNTIME_PATHS } from './container-filesystem';
 import type { ContainerService } from './container-service';
 import type { AttachOptions, OutputChunk, StdioSession } from './engine';

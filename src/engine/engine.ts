@@ -10,7 +10,7 @@ import type { EngineEvent } from './events';
 
 export type { EngineEvent, EventType } from './events';
 import type { CgroupSample } from '../container/runtime/stats';
-import type { BuildProgress, BuildRequest, BuildResult } from '../build/types';
+import type { BuildProgress, BuildRequest, BuildResult } from '../builder/types';
 
 export type OutputStreamName = 'stdout' | 'stderr';
 

@@ -42,7 +42,7 @@ import type { ImageRecord } from '../../src/image/types';
 import type { NetworkRecord } from '../../src/network/types';
 import type { VolumeRecord } from '../../src/volume/types';
 import { NetworkDouble } from './network-double';
-import type { BuildProgress, BuildRequest, BuildResult } from '../../src/build/types';
+import type { BuildProgress, BuildRequest, BuildResult } from '../../src/builder/types';
 
 export const BUSYBOX_ID = `sha256:${'b'.repeat(64)}`;
 

@@ -15,13 +15,13 @@ const ALLOWED: Record<string, string[]> = {
   volume: ['common', 'sys'],
   network: ['common', 'sys'],
   container: ['common', 'sys', 'type:image', 'type:volume', 'type:engine'],
-  engine: ['common', 'sys', 'image', 'volume', 'network', 'container', 'build'],
-  api: ['common', 'engine', 'type:container', 'type:image', 'type:volume', 'type:network', 'type:build', 'image/reference', 'network/ports'],
+  engine: ['common', 'sys', 'image', 'volume', 'network', 'container', 'builder'],
+  api: ['common', 'engine', 'type:container', 'type:image', 'type:volume', 'type:network', 'type:builder', 'image/reference', 'network/ports'],
   // The CLI applies .dockerignore while it packs a build context, with the same rules as the daemon.
-  cli: ['common', 'build/context/dockerignore'],
+  cli: ['common', 'builder/context/dockerignore'],
   daemon: ['common', 'engine', 'api'],
   bin: ['daemon', 'cli', 'common'],
-  build: ['common', 'sys', 'type:image'],
+  builder: ['common', 'sys', 'type:image'],
 };
 
 function sourceFiles(directory: string): string[] {

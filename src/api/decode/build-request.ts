@@ -3,7 +3,7 @@
 // objects, pull and nocache as booleans.
 import type { Readable } from 'node:stream';
 import { InvalidArgumentError, NotImplementedError } from '../../common/errors';
-import type { BuildRequest } from '../../build/types';
+import type { BuildRequest } from '../../builder/types';
 import { queryBool } from '../query';
 
 function parseJsonObject(query: URLSearchParams, key: string): Record<string, unknown> {

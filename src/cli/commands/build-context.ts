@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { compilePatterns, isExcluded, keepBuildFiles, mayContainExceptions, parseDockerignore, type IgnorePattern } from '../../build/context/dockerignore';
+import { compilePatterns, isExcluded, keepBuildFiles, mayContainExceptions, parseDockerignore, type IgnorePattern } from '../../builder/context/dockerignore';
 import { CliError } from '../command';
 
 type EntryHeader = Parameters<tar.Pack['entry']>[0];

@@ -1,9 +1,9 @@
 // Variable substitution in words and in the instructions Docker substitutes in.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expandHeredocContent, expandInstruction, expandWord, expandWords, parseDockerfile } from '../../src/build/dockerfile';
-import { InstructionProblem } from '../../src/build/dockerfile/problem';
-import type { Instruction } from '../../src/build/dockerfile/types';
+import { expandHeredocContent, expandInstruction, expandWord, expandWords, parseDockerfile } from '../../src/builder/dockerfile';
+import { InstructionProblem } from '../../src/builder/dockerfile/problem';
+import type { Instruction } from '../../src/builder/dockerfile/types';
 
 const ENVIRONMENT = new Map([
   ['NAME', 'world'],

@@ -1,5 +1,5 @@
 // What the builder needs from the engine, and nothing more. The builder
-// (src/build) decides what each Dockerfile step means; the engine
+// (src/builder) decides what each Dockerfile step means; the engine
 // (src/engine/build-host.ts) owns images, containers and mounts and
 // implements this interface, so the builder never reaches into the stores.
 import type { ImageConfig, ImageRuntimeConfig } from '../image/types';

@@ -1,9 +1,9 @@
 // Directives, comments, line continuations and heredocs of the Dockerfile parser.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDockerfile } from '../../src/build/dockerfile';
-import { DockerfileSyntaxError } from '../../src/build/dockerfile/problem';
-import type { CommandInstruction, CopyInstruction, Instruction } from '../../src/build/dockerfile/types';
+import { parseDockerfile } from '../../src/builder/dockerfile';
+import { DockerfileSyntaxError } from '../../src/builder/dockerfile/problem';
+import type { CommandInstruction, CopyInstruction, Instruction } from '../../src/builder/dockerfile/types';
 
 function lines(...text: string[]): string {
   return `${text.join('\n')}\n`;

@@ -1,9 +1,9 @@
 // Argument shapes, flags, stages and errors of every Dockerfile instruction.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { flagValue, parseDockerfile, parseMountSpec } from '../../src/build/dockerfile';
-import { InstructionProblem } from '../../src/build/dockerfile/problem';
-import type { Instruction } from '../../src/build/dockerfile/types';
+import { flagValue, parseDockerfile, parseMountSpec } from '../../src/builder/dockerfile';
+import { InstructionProblem } from '../../src/builder/dockerfile/problem';
+import type { Instruction } from '../../src/builder/dockerfile/types';
 
 // Parses one instruction placed after `FROM busybox` on line 2.
 function only(instructionLine: string): Instruction {

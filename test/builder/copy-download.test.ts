@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { planCopy, type CopyOptions } from '../../src/build/copy';
+import { planCopy, type CopyOptions } from '../../src/builder/copy';
 
 const LAST_MODIFIED = new Date('2024-01-02T03:04:05Z');
 

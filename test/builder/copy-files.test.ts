@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureDirectory, planCopy, type CopyOptions, type CopySourceSpec } from '../../src/build/copy';
+import { ensureDirectory, planCopy, type CopyOptions, type CopySourceSpec } from '../../src/builder/copy';
 
 function temporaryDirectory(t: { after: (fn: () => void) => void }): string {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-copy-'));

@@ -5,16 +5,16 @@ import assert from 'node:assert/strict';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseDockerfile, type Instruction } from '../../src/build/dockerfile';
-import { BuildArguments, StageArguments } from '../../src/build/executor/arguments';
-import { BuildError } from '../../src/build/executor/build-error';
-import { CacheIndex, stepCacheKey } from '../../src/build/executor/cache-index';
-import { applyConfigInstruction } from '../../src/build/executor/config-instructions';
-import { parseDuration } from '../../src/build/executor/healthcheck';
-import { automaticPlatformArgs } from '../../src/build/executor/platform';
-import { ProgressSequencer } from '../../src/build/executor/progress';
-import { planStages } from '../../src/build/executor/stage-plan';
-import type { BuildMessage } from '../../src/build/types';
+import { parseDockerfile, type Instruction } from '../../src/builder/dockerfile';
+import { BuildArguments, StageArguments } from '../../src/builder/executor/arguments';
+import { BuildError } from '../../src/builder/executor/build-error';
+import { CacheIndex, stepCacheKey } from '../../src/builder/executor/cache-index';
+import { applyConfigInstruction } from '../../src/builder/executor/config-instructions';
+import { parseDuration } from '../../src/builder/executor/healthcheck';
+import { automaticPlatformArgs } from '../../src/builder/executor/platform';
+import { ProgressSequencer } from '../../src/builder/executor/progress';
+import { planStages } from '../../src/builder/executor/stage-plan';
+import type { BuildMessage } from '../../src/builder/types';
 
 const NO_ARGS = new Map<string, string>();
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import pino from 'pino';
 import tar from 'tar-stream';
-import { prepareContext } from '../../src/build/context';
+import { prepareContext } from '../../src/builder/context';
 
 const logger = pino({ level: 'silent' });
 

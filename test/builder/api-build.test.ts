@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import { decodeBuildRequest } from '../../src/api/decode/build-request';
-import type { BuildProgress, BuildRequest, BuildResult } from '../../src/build/types';
+import type { BuildProgress, BuildRequest, BuildResult } from '../../src/builder/types';
 import { InvalidArgumentError, NotFoundError } from '../../src/common/errors';
 import { startHarness, type Harness } from '../api/api-harness';
 import { InMemoryEngineDouble } from '../api/in-memory-engine-double';

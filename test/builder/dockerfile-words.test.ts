@@ -1,7 +1,7 @@
 // Word splitting before substitution, and extraction of instruction flags.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { extractFlags, splitOnWhitespace, splitWords } from '../../src/build/dockerfile/words';
+import { extractFlags, splitOnWhitespace, splitWords } from '../../src/builder/dockerfile/words';
 
 test('splitWords keeps quotes and escapes', () => {
   const cases: Array<[string, string, string[]]> = [

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compilePatterns, isExcluded, keepBuildFiles, mayContainExceptions, parseDockerignore } from '../../src/build/context/dockerignore';
+import { compilePatterns, isExcluded, keepBuildFiles, mayContainExceptions, parseDockerignore } from '../../src/builder/context/dockerignore';
 
 function excluded(dockerignore: string, file: string): boolean {
   return isExcluded(file, compilePatterns(parseDockerignore(dockerignore)));

@@ -13,7 +13,7 @@ import pino from 'pino';
 import { defaultConfig, type DaemonConfig } from '../../src/common/config';
 import { BerthEngine } from '../../src/engine/berth-engine';
 import { BUILD_ID_LABEL } from '../../src/engine/build-host';
-import type { RunStepRequest } from '../../src/build/host';
+import type { RunStepRequest } from '../../src/builder/host';
 import type { ImageRuntimeConfig } from '../../src/image/types';
 import { defaultSpec } from '../api/in-memory-engine-double';
 import { BUSYBOX_ARCHIVE, removeInstanceObjects } from '../helpers/daemon';
