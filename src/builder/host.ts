@@ -1,7 +1,7 @@
-// What the builder needs from the engine, and nothing more. The builder
-// (src/builder) decides what each Dockerfile step means; the engine
-// (src/engine/build-host.ts) owns images, containers and mounts and
-// implements this interface, so the builder never reaches into the stores.
+// The interface the builder needs from the engine, and nothing more. The
+// builder (src/builder) decides what each Dockerfile step means. The engine
+// (src/engine/build-host.ts) owns images, containers and mounts and implements
+// this interface, so the builder never reaches into the stores.
 import type { ImageConfig, ImageRuntimeConfig } from '../image/types';
 
 // An image in the store: the base of a stage or the result of a step.
@@ -33,7 +33,7 @@ export interface StepMount {
 
 export interface RunStepRequest {
   parent: string;
-  // The stage's runtime config after this step (Cmd, Entrypoint, Env, User, WorkingDir, ...); it
+  // The stage's runtime config after this step (Cmd, Entrypoint, Env, User, WorkingDir, ...), which
   // becomes the new image's config. The process runs with its Env, User and WorkingDir.
   runtimeConfig: ImageRuntimeConfig;
   // The argv to run, the SHELL already applied for the shell form.
@@ -72,7 +72,7 @@ export interface MountedImage {
 }
 
 export interface BuildHost {
-  // Finds an image in the store, pulling it as the policy says. Throws NotFoundError when it is absent and not pulled.
+  // Finds an image in the store, pulling it as the pull policy requires. Throws NotFoundError when it is absent and not pulled.
   resolveImage(reference: string, options: ResolveImageOptions): Promise<BuildImage>;
 
   // The empty image FROM scratch starts from: no layers, an empty runtime config, the daemon's platform.
@@ -94,7 +94,7 @@ export interface BuildHost {
   // Mounts an image's root filesystem read-only, for COPY --from and RUN --mount=type=bind,from=.
   mountImage(imageId: string): Promise<MountedImage>;
 
-  // Whether an image is still in the store; cache entries naming a removed image are ignored.
+  // Returns whether an image is still in the store, because cache entries naming a removed image are ignored.
   hasImage(imageId: string): boolean;
 
   tagImage(imageId: string, reference: string): Promise<void>;

@@ -1,5 +1,5 @@
-// The request and result of one build, as the engine and the API see them.
-// The API decodes POST /build into a BuildRequest; the builder streams
+// The request and result of one build, as the engine and the API use them.
+// The API decodes POST /build into a BuildRequest, and the builder streams
 // Docker's JSON messages back through BuildProgress.
 import type { Readable } from 'node:stream';
 import type { PullPolicy } from './host';
@@ -16,7 +16,7 @@ export interface BuildRequest {
   noCache: boolean;
   pull: PullPolicy;
   platform: string | null;
-  // Remove intermediate containers after a successful or failed build; Berth always removes them.
+  // Remove intermediate containers after a successful or failed build. Berth always removes them.
   quiet: boolean;
   networkMode: 'default' | 'none' | 'host';
   // The X-Registry-Config header as sent, or null.

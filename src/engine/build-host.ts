@@ -1,6 +1,6 @@
 // The engine side of `docker build`: implements the builder's BuildHost on
 // the image store and the container service. RUN steps run in temporary
-// containers labelled with the build ID; COPY and WORKDIR steps write into
+// containers labelled with the build ID, and COPY and WORKDIR steps write into
 // an overlay mounted under the build's temporary directory. Every step
 // container is removed when its step ends, and the daemon's start removes
 // what a killed daemon left (build-recovery.ts).
@@ -52,7 +52,7 @@ export function buildStateDirectory(config: DaemonConfig): string {
   return path.join(config.dataRoot, 'build');
 }
 
-// Returns the directory of the builds' temporary files; the daemon's start empties it.
+// Returns the directory of the builds' temporary files, which the daemon empties when it starts.
 export function buildTemporaryDirectory(config: DaemonConfig): string {
   return path.join(buildStateDirectory(config), 'tmp');
 }
@@ -83,7 +83,7 @@ export class EngineBuildHost implements BuildHost {
       return this.buildImage(reference);
     }
     try {
-      // NOTE: a local image is used whatever its platform; only a pull honours options.platform.
+      // NOTE: a local image is used whatever its platform, because only a pull honours options.platform.
       return this.buildImage(reference);
     } catch (error) {
       if (!(error instanceof NotFoundError) || options.pull === 'never') throw error;

@@ -50,7 +50,7 @@ export async function mountImageReadOnly(images: ImageService, imageId: string, 
   return { root: target, release };
 }
 
-// Mounts the image's layers with upperDir on top at target, writable; workDir
+// Mounts the image's layers writable at target, with upperDir on top. workDir
 // must be empty and on the file system of upperDir.
 export function mountWritable(lower: LowerLayers, upperDir: string, workDir: string, target: string, emptyDir: string): void {
   const lowerDirs = lower.lowerDirs.length > 0 ? lower.lowerDirs : [emptyDir];

@@ -8,7 +8,7 @@ import { DEFAULT_DOMAIN, parseReference } from '../image/reference';
 const DOCKER_HUB_ADDRESSES = ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
 
 // Returns an X-Registry-Auth header value (base64 JSON of one auth config)
-// for the registry of reference, or null when the header holds none for it.
+// for the registry of reference, or null when the header contains none for it.
 export function registryAuthFor(registryConfig: string | null, reference: string): string | null {
   if (registryConfig === null || registryConfig.trim() === '') return null;
 
@@ -42,7 +42,7 @@ function hostOf(address: string): string {
   return address.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
 }
 
-// The CLI may send only "auth" (base64 of "user:password"); the pull code reads username and password.
+// The CLI may send only "auth" (base64 of "user:password"), but the pull code reads username and password.
 function withUsernameAndPassword(config: Record<string, unknown>): Record<string, unknown> {
   if (typeof config.username === 'string' && config.username !== '') return config;
   if (typeof config.auth !== 'string' || config.auth === '') return config;

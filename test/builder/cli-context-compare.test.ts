@@ -19,7 +19,7 @@ interface CapturedBuild {
   body: Buffer;
 }
 
-// Starts a server that answers /_ping as a daemon with the classic builder and records POST /build.
+// Starts a server that replies to /_ping as a daemon with the classic builder and records POST /build.
 async function startCaptureServer(socketPath: string): Promise<{ builds: CapturedBuild[]; close: () => Promise<void> }> {
   const builds: CapturedBuild[] = [];
   const server = http.createServer((request, response) => {

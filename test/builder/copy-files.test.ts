@@ -106,7 +106,7 @@ test('copy symlinks stay inside roots', async (t) => {
   assert.deepEqual(fs.readdirSync(outside), []);
   assert.equal(fs.readFileSync(path.join(root, outside, 'hostname'), 'utf8'), 'context hostname');
 
-  // /lib -> usr/lib in the image is followed the way the container sees it.
+  // /lib -> usr/lib in the image is followed as it would be inside the container.
   await copy(context, [{ kind: 'path', path: 'hostname' }], options(), temporary, root, '/lib/');
   assert.equal(fs.readFileSync(path.join(root, 'usr/lib/hostname'), 'utf8'), 'context hostname');
 });

@@ -1,7 +1,7 @@
 // Extracts a build context tar into an empty directory. Entry names are
-// cleaned and checked before anything is written: a name that is absolute or
-// climbs out with ".." is skipped with a log line, and every entry's parent
-// is resolved inside the directory, so a symlink in the context (kept as a
+// cleaned and checked before anything is written, and a name that is absolute
+// or climbs out with ".." is skipped with a log line. Every entry's parent is
+// resolved inside the directory, so a symlink in the context (kept as a
 // symlink) never leads a later entry to the host's files.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';

@@ -32,7 +32,7 @@ export interface CopyOptions {
   excludes: string[];
   // Relative destinations are relative to it.
   workingDir: string;
-  // Whether the sources' owners are kept when there is no --chown; true by default. Docker keeps them for
+  // Whether the sources' owners are kept when there is no --chown (true by default). Docker keeps them for
   // COPY --from, and the extracted context is owned by root, so its files still arrive as 0:0. False forces 0:0.
   keepOwners?: boolean;
   logger?: Logger;

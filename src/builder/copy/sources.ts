@@ -1,7 +1,7 @@
-// Finds the files a COPY or ADD source names: a path resolved inside the
-// source root (a symlink named directly is followed, with the root as "/"),
-// or a pattern with Go's filepath.Match wildcards, matched one path
-// component at a time as Docker does.
+// Finds the files a COPY or ADD source names. A plain path is resolved inside
+// the source root, and a symlink named directly is followed with the root as
+// "/". A pattern uses Go's filepath.Match wildcards and is matched one path
+// component at a time, as Docker does.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { resolveInRoot } from '../../common/scoped-path';

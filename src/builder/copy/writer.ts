@@ -1,6 +1,6 @@
 // Writes COPY and ADD results into a step's root filesystem. Every path is
 // an image path resolved inside the root, so a symlink in the image (such
-// as /lib -> usr/lib) is followed the way the container will see it and
+// as /lib -> usr/lib) is followed as it would be inside the container and
 // never leads to the host's files.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -48,7 +48,7 @@ export interface WriteOptions {
   chmod: number | null;
 }
 
-// Removes what stands at hostPath unless it is a directory that a directory entry may reuse.
+// Removes whatever is at hostPath unless it is a directory that a directory entry may reuse.
 async function clearPath(hostPath: string, keepDirectory: boolean): Promise<boolean> {
   const existing = await fsp.lstat(hostPath).catch(() => null);
   if (existing === null) return false;

@@ -38,9 +38,9 @@ export function parseJsonOrWordList(text: string): { values: string[]; jsonForm:
   return { values: splitOnWhitespace(text), jsonForm: false };
 }
 
-// Parses the pairs of ENV or LABEL. `KEY=value ...` may hold several pairs
-// with quoted values; the legacy `KEY value` form takes the rest of the line
-// as the value. Values keep their quotes and escapes until substitution.
+// Parses the pairs of ENV or LABEL. `KEY=value ...` may contain several pairs
+// with quoted values, while the legacy `KEY value` form takes the rest of the
+// line as the value. Values keep their quotes and escapes until substitution.
 export function parseKeyValuePairs(keyword: string, text: string, escape: string): KeyValue[] {
   const words = splitWords(text, escape);
   if (words.length === 0) throw new InstructionProblem(`${keyword} requires at least one argument`);
@@ -95,7 +95,7 @@ function parseGoDuration(value: string): number | null {
   return value === '' ? null : total;
 }
 
-// Checks a HEALTHCHECK duration flag; Docker rejects durations under 1ms.
+// Checks a HEALTHCHECK duration flag. Docker rejects durations under 1ms.
 export function checkDuration(flag: string, value: string): void {
   const nanoseconds = parseGoDuration(value);
   if (nanoseconds === null) {

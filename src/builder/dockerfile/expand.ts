@@ -31,7 +31,7 @@ export interface ExpandOptions {
 }
 
 // Returns a copy of the instruction with `$VAR` references replaced from the
-// environment and quotes removed. Every value of one instruction sees the same
+// environment and quotes removed. Every value of one instruction uses the same
 // environment, so `ENV A=1 B=$A` gives B the value A had before this line, as
 // Docker documents. Throws for a malformed substitution or
 // `${VAR:?message}` on an unset variable, as a DockerfileSyntaxError.

@@ -71,7 +71,7 @@ function validateFlagValue(name: string, value: string | null): void {
 }
 
 // Splits a `--mount` value (`type=cache,target=/root/.cache,sharing=locked`) into
-// its options. A bare key such as `readonly` maps to "true"; type defaults to bind.
+// its options. A bare key such as `readonly` maps to "true", and type defaults to bind.
 export function parseMountSpec(value: string): Map<string, string> {
   const options = new Map<string, string>();
 

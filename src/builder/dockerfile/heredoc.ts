@@ -55,7 +55,7 @@ export function parseHeredocMarker(word: string): HeredocMarker | null {
 }
 
 // Lists the heredoc markers of a logical line in order. BuildKit splits this
-// line with a backslash escape whatever the escape directive says.
+// line with a backslash escape whatever the escape directive sets.
 export function findHeredocMarkers(line: string): HeredocMarker[] {
   const markers: HeredocMarker[] = [];
   for (const word of splitWords(line, '\\')) {

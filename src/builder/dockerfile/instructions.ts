@@ -1,6 +1,6 @@
 // Parses one logical line into an instruction of the Dockerfile reference,
-// checking the number and shape of its arguments. Throws InstructionProblem;
-// the parser adds the file name and line.
+// checking the number and shape of its arguments. Throws InstructionProblem,
+// to which the parser adds the file name and line.
 import {
   checkDuration,
   parseArgDeclarations,

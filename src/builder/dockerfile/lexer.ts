@@ -40,7 +40,7 @@ function continuationPattern(escape: string): RegExp {
   return new RegExp(`(?:(?<=[^${token}])|^)${token}[ \\t]*$`);
 }
 
-// Removes a trailing continuation character; `ended` is false when it was there.
+// Removes a trailing continuation character and sets `ended` to false when it was there.
 function trimContinuation(line: string, continuation: RegExp): { text: string; ended: boolean } {
   const match = continuation.exec(line);
   if (!match) return { text: line, ended: true };
@@ -53,7 +53,7 @@ function isJsonForm(text: string): boolean {
   try {
     return parseJsonStringArray(extractFlags(afterKeyword).rest) !== null;
   } catch {
-    // A JSON array of non-strings is still JSON form; the instruction parser reports it.
+    // A JSON array of non-strings is still JSON form, and the instruction parser reports it.
     return true;
   }
 }
@@ -104,7 +104,7 @@ function readHeredocBodies(
 }
 
 export function lexDockerfile(source: string, fileName: string): LexedDockerfile {
-  // Heredoc bodies keep a carriage return before "\n" as BuildKit does; other lines lose it.
+  // Heredoc bodies keep a carriage return before "\n" as BuildKit does, but other lines lose it.
   const rawLines = source.replace(/^\uFEFF/, '').split('\n');
   const physicalLines = rawLines.map((line) => line.replace(/\r+$/, ''));
   const directives = parseDirectives(physicalLines, fileName);

@@ -1,13 +1,13 @@
 // Entry point of the Dockerfile parser: turns the text of a Dockerfile into
 // parser directives, global ARGs and build stages. Reads nothing but the
-// string it is given; errors are DockerfileSyntaxError ("Dockerfile:7: ...").
+// string it is given, and throws DockerfileSyntaxError ("Dockerfile:7: ...").
 import { parseInstruction } from './instructions';
 import { lexDockerfile } from './lexer';
 import { DockerfileSyntaxError, InstructionProblem } from './problem';
 import type { ArgInstruction, Dockerfile, Stage } from './types';
 
 export interface ParseOptions {
-  // Name used in error messages; Docker uses the path given with -f, "Dockerfile" by default.
+  // Name used in error messages. Docker uses the path given with -f, "Dockerfile" by default.
   fileName?: string;
 }
 

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../../common/errors';
 // and line number when it turns this into a DockerfileSyntaxError.
 export class InstructionProblem extends Error {}
 
-// Syntax error in a Dockerfile; the message starts with "FILE:LINE: ".
+// Syntax error in a Dockerfile, with a message that starts with "FILE:LINE: ".
 export class DockerfileSyntaxError extends InvalidArgumentError {
   readonly fileName: string;
   readonly line: number;

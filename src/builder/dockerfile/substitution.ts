@@ -120,7 +120,7 @@ class ShellLexer {
     for (;;) {
       const ch = this.next();
       if (ch === undefined) {
-        // NOTE: a lone apostrophe in a heredoc body ("don't") is kept as text here; BuildKit's exact behaviour was not checked.
+        // NOTE: a lone apostrophe in a heredoc body ("don't") is kept as text here. BuildKit's behaviour in this case was not checked.
         if (this.rawQuotes) return result;
         throw new InstructionProblem('unexpected end of statement while looking for matching single-quote');
       }
@@ -263,7 +263,7 @@ function removePattern(value: string, pattern: string, side: 'prefix' | 'suffix'
   return value;
 }
 
-// Substitutes variables in one word and removes its quotes; whitespace is kept as written.
+// Substitutes variables in one word and removes its quotes, but keeps whitespace as written.
 export function expandWord(text: string, environment: Environment, escape = '\\'): string {
   return new ShellLexer(text, environment, escape).processUntil(undefined);
 }

@@ -1,7 +1,7 @@
 // The Dockerfile syntax tree. Argument strings are kept as written (quotes,
 // escapes and `$VAR` references included) because BuildKit substitutes
 // variables only when a stage runs, with the ARG and ENV values in scope at that
-// point; substitution.ts and expand.ts do that step.
+// point. substitution.ts and expand.ts do that step.
 
 export type EscapeCharacter = '\\' | '`';
 
@@ -36,11 +36,11 @@ export interface Heredoc {
   // True for <<-, which strips leading tabs from the body and the terminator.
   chomp: boolean;
 
-  // File descriptor given before <<, as in 3<<EOF; 0 when absent.
+  // File descriptor given before <<, as in 3<<EOF, or 0 when absent.
   fileDescriptor: number;
 }
 
-// A `--name=value` option written before an instruction's arguments; value is null for a bare `--link`.
+// A `--name=value` option written before an instruction's arguments. Its value is null for a bare `--link`.
 export interface InstructionFlag {
   name: string;
   value: string | null;

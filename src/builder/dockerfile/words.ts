@@ -59,8 +59,8 @@ export function splitOnWhitespace(text: string): string[] {
 
 // Separates the leading `--flag` words from the rest of an instruction's
 // arguments. Quotes are removed from flag words and a backslash escapes the
-// next character (BuildKit uses a backslash here whatever the escape directive
-// says). A bare `--` ends the flags and is dropped.
+// next character. BuildKit uses a backslash here whatever the escape directive
+// sets. A bare `--` ends the flags and is dropped.
 export function extractFlags(text: string): { flags: string[]; rest: string } {
   const flags: string[] = [];
   let word = '';

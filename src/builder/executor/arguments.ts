@@ -28,7 +28,7 @@ export class BuildArguments {
     for (const [name, value] of automatic) this.global.set(name, value);
 
     for (const instruction of globalArgs) {
-      // Each declaration's default sees the global ARGs declared before it.
+      // Each declaration's default can use the global ARGs declared before it.
       const expanded = expandInstruction(instruction, this.global, { escape, fileName });
       if (expanded.keyword !== 'ARG') continue;
       for (const declaration of expanded.args) {

@@ -32,7 +32,7 @@ async function applyRequestLabels(session: BuildSession, final: BuildImage): Pro
   const createdBy = nopHistory(context.config, `LABEL ${Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(' ')}`);
   await commitStep(context, createdBy, null, () => session.host.configStep({ parent: context.image, runtimeConfig: context.config, createdBy }));
 
-  // The target stage has finished, so the sequencer holds this step's lines until flushed.
+  // The target stage has finished, so the sequencer buffers this step's lines until they are flushed.
   session.progress.flushAll();
   return context.image;
 }

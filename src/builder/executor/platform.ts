@@ -1,6 +1,6 @@
 // The automatic platform ARGs BuildKit defines (BUILDPLATFORM, TARGETPLATFORM
 // and their OS, architecture and variant parts). They are in scope for FROM
-// lines, and a stage sees one only after declaring it, as in `ARG TARGETARCH`.
+// lines, and a stage can use one only after declaring it, as in `ARG TARGETARCH`.
 import { InvalidArgumentError } from '../../common/errors';
 
 // Node's process.arch names mapped to the GOARCH names OCI platforms use.

@@ -1,6 +1,6 @@
 // Progress messages in the classic builder's format ("Step 2/9 : RUN make",
 // " ---> Running in 1a2b3c4d5e6f"). Stages can run in parallel, but the client
-// sees their output in Dockerfile order: the first unfinished stage in that
+// receives their output in Dockerfile order: the first unfinished stage in that
 // order streams live and the messages of later stages wait in a buffer until
 // every stage before them has finished.
 import type { BuildMessage, BuildProgress } from '../types';

@@ -28,7 +28,7 @@ export interface MountSources {
 
 export interface ResolvedMounts {
   mounts: StepMount[];
-  // What the mounts add to the step's cache key.
+  // Inputs the mounts add to the step's cache key.
   keyInputs: unknown[];
   release(): void;
 }

@@ -20,7 +20,7 @@ export interface StageContext {
   args: StageArguments;
 }
 
-// The variables substitution sees: ARGs in effect, overridden by ENV of the same name as Docker documents.
+// Variables for substitution: the ARGs in effect, overridden by ENV of the same name as Docker documents.
 export function stageEnvironment(context: StageContext): Map<string, string> {
   const environment = new Map(context.args.values);
   for (const [key, value] of environmentMap(context.config.Env)) environment.set(key, value);

@@ -1,6 +1,6 @@
-// Which stages a build needs and how its steps are numbered. The target (the
-// last stage unless --target names one) needs the stages its FROM, COPY
-// --from and RUN --mount from= name, and so on. Other stages are skipped.
+// The plan of a build: the stages it needs and the numbering of its steps. The
+// target (the last stage unless --target names one) needs the stages its FROM,
+// COPY --from and RUN --mount from= name, and those stages need theirs in turn. Other stages are skipped.
 // Steps are numbered over the needed stages in Dockerfile order, FROM lines
 // included, as the classic builder prints "Step 3/9".
 import type { Environment, Dockerfile, Stage } from '../dockerfile';

@@ -3,8 +3,8 @@
 // entered only when an exception may bring something back from it. The
 // Dockerfile and .dockerignore are always sent, owners are set to root, and
 // names come in walk order. A Dockerfile from outside the context or from
-// stdin travels under a generated name that is also added to .dockerignore,
-// so COPY never sees it.
+// stdin is sent under a generated name that is also added to .dockerignore,
+// so COPY cannot copy it.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
