@@ -137,7 +137,7 @@ export class EngineBuildHost implements BuildHost {
       });
     });
     const kill = () => {
-      this.logger.debug({ build: request.buildId, container: id }, 'build canceled; killing its step container');
+      this.logger.debug({ build: request.buildId, container: id }, 'build canceled, so its step container is killed');
       containers.kill(id, 'SIGKILL').catch((error: unknown) => this.logger.warn({ build: request.buildId, container: id, err: error }, 'kill a canceled build step failed'));
     };
     signal.addEventListener('abort', kill, { once: true });

@@ -80,7 +80,7 @@ function decompressWithTool(tool: 'bzip2' | 'xz', input: Readable): Readable {
   const stderr: Buffer[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
 
-  child.on('error', (error) => output.destroy(new Error(`decompress with ${tool}: ${error.message}; install it with apt-get`, { cause: error })));
+  child.on('error', (error) => output.destroy(new Error(`decompress with ${tool}: ${error.message}: install ${tool} with apt-get`, { cause: error })));
   pipeline(input, child.stdin).catch((error: NodeJS.ErrnoException) => {
     // EPIPE means the tool exited early, and its exit status explains why.
     if (error.code !== 'EPIPE') output.destroy(error);

@@ -43,7 +43,7 @@ function exposedPorts(value: string): string[] {
   const first = Number(match[1]);
   const last = match[2] === undefined ? first : Number(match[2]);
   const protocol = (match[3] ?? 'tcp').toLowerCase();
-  if (first < 1 || last > 65535 || last < first) throw new InvalidArgumentError(`invalid port range ${JSON.stringify(value)} in EXPOSE`);
+  if (first < 1 || last > 65535 || last < first) throw new InvalidArgumentError(`invalid port range ${JSON.stringify(value)} in EXPOSE: ports must be from 1 to 65535 and the range must not end before it starts`);
 
   const ports: string[] = [];
   for (let port = first; port <= last; port++) ports.push(`${port}/${protocol}`);

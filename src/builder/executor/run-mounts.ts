@@ -43,7 +43,7 @@ function isTrue(value: string | undefined): boolean {
 
 function mountTarget(options: Map<string, string>): string {
   const target = options.get('target') ?? options.get('dst') ?? options.get('destination') ?? '';
-  if (!target.startsWith('/')) throw new InvalidArgumentError(`mount target ${JSON.stringify(target)} must be an absolute path`);
+  if (!target.startsWith('/')) throw new InvalidArgumentError(`invalid mount target ${JSON.stringify(target)}: use an absolute path such as /root/.cache`);
   return path.posix.normalize(target);
 }
 
@@ -118,7 +118,7 @@ async function bindMount(options: Map<string, string>, target: string, sources: 
   const sourcePath = options.get('source') ?? options.get('src') ?? '/';
   const source = await resolveInRoot(root, sourcePath);
   await fsp.lstat(source).catch(() => {
-    throw new InvalidArgumentError(`RUN --mount=type=bind: source ${sourcePath} not found in ${from === undefined ? 'the build context' : from}`);
+    throw new InvalidArgumentError(`RUN --mount=type=bind: source ${sourcePath} not found in ${from === undefined ? 'the build context' : from}: check the source= path`);
   });
 
   // A bind from the context changes with the context's files, so its content is part of the key.

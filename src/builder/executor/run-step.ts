@@ -53,7 +53,7 @@ export async function runInstruction(context: StageContext, instruction: Command
   const environment = stageEnvironment(context);
 
   if (flagValue(instruction.flags, 'security') === 'insecure') {
-    throw new InvalidArgumentError('RUN --security=insecure is not supported by Berth\'s builder');
+    throw new InvalidArgumentError('RUN --security=insecure is not supported by Berth\'s builder: remove the flag so the step runs sandboxed');
   }
   const network = (flagValue(instruction.flags, 'network') ?? session.request.networkMode) as 'default' | 'none' | 'host';
 

@@ -49,6 +49,7 @@ function referencedStages(dockerfile: Dockerfile, stage: Stage, environment: Env
     try {
       expanded = expandWord(reference, environment, escape);
     } catch {
+      // Only a stage ARG can expand this reference, so the step finds its stage when it runs.
       continue;
     }
     const found = findStage(dockerfile, expanded, stage.index);

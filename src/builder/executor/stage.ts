@@ -16,7 +16,7 @@ import { findStage } from './stage-plan';
 
 async function resolveBase(session: BuildSession, stage: Stage): Promise<BuildImage> {
   const from = expandInstruction(stage.from, session.args.global, { escape: session.escape, fileName: session.fileName });
-  if (from.keyword !== 'FROM') throw new Error('FROM expanded to another instruction');
+  if (from.keyword !== 'FROM') throw new Error(`expand FROM on line ${stage.from.line}: the result is a ${from.keyword} instruction`);
 
   const earlier = findStage(session.dockerfile, from.image, stage.index);
   if (earlier && !/^[0-9]+$/.test(from.image)) return session.stageResult(earlier.index);
@@ -35,7 +35,7 @@ async function executeInstruction(context: StageContext, instruction: Instructio
 
   switch (instruction.keyword) {
     case 'FROM':
-      throw new Error('FROM inside a stage');
+      throw new Error(`unexpected FROM on line ${instruction.line} inside stage ${context.stage.index}, because the parser starts a new stage at each FROM`);
 
     case 'ARG':
       context.args.declare(instruction, stageEnvironment(context), session.escape, session.fileName);
