@@ -132,7 +132,7 @@ export class EngineBuildHost implements BuildHost {
       session.output.once('end', resolve);
       session.output.once('close', resolve);
       session.output.once('error', (error: Error) => {
-        this.logger.warn({ build: request.buildId, container: id, err: error }, 'reading build step output failed');
+        this.logger.warn({ build: request.buildId, container: id, err: error }, 'read build step output failed');
         resolve();
       });
     });
@@ -165,7 +165,7 @@ export class EngineBuildHost implements BuildHost {
       await this.dependencies.containers.remove(id, { force: true, volumes: true });
       this.logger.debug({ build: buildId, container: id }, 'build step container removed');
     } catch (error) {
-      this.logger.error({ build: buildId, container: id, err: error }, 'remove build step container failed; the next daemon start removes it');
+      this.logger.error({ build: buildId, container: id, err: error }, 'remove build step container failed, so the next daemon start removes it');
     }
   }
 

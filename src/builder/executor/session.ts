@@ -1,7 +1,7 @@
 // The state of one build shared by its stages: the request, the parsed
-// Dockerfile, the context directory, the stages' results (each stage is built
-// once, on first use) and the images mounted for COPY --from and RUN
-// --mount from=, which are released when the build ends.
+// Dockerfile, the context directory and the stages' results. Each stage is
+// built once, on first use. The session also tracks the images mounted for
+// COPY --from and RUN --mount from=, and releases them when the build ends.
 import type { Logger } from '../../common/logger';
 import type { Dockerfile } from '../dockerfile';
 import type { BuildHost, BuildImage, MountedImage } from '../host';
