@@ -134,8 +134,8 @@ test('copy chown and chmod', async (t) => {
   fs.chownSync(path.join(stage, 'home/tool'), 1000, 1001);
   fs.chmodSync(path.join(stage, 'home/tool'), 0o4755);
   await copy(stage, [{ kind: 'path', path: '/home' }], options(), temporary, root, '/from-stage');
-  const kept = fs.statSync(path.join(root, 'from-stage/tool'));
-  assert.deepEqual([kept.uid, kept.gid, kept.mode & 0o7777], [1000, 1001, 0o4755]);
+  const copied = fs.statSync(path.join(root, 'from-stage/tool'));
+  assert.deepEqual([copied.uid, copied.gid, copied.mode & 0o7777], [1000, 1001, 0o4755]);
   await copy(stage, [{ kind: 'path', path: '/home' }], options({ keepOwners: false }), temporary, root, '/from-stage-root');
   assert.equal(fs.statSync(path.join(root, 'from-stage-root/tool')).uid, 0);
 

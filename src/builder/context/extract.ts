@@ -32,8 +32,8 @@ export interface ExtractOptions {
   prefix: string;
   // 'keep' applies the tar's owners (ADD of an archive), null leaves the extracting user (root) as owner.
   owner: { uid: number; gid: number } | 'keep' | null;
-  // Names the archive in log lines.
-  what: string;
+  // Name of the archive in log lines and error messages.
+  archiveName: string;
 }
 
 // Extracts a (possibly compressed) tar into root (or a directory below it, see options.prefix).
@@ -55,7 +55,7 @@ export async function extractTar(archive: Readable, root: string, logger: Logger
   try {
     await pipeline(data, extract as unknown as NodeJS.WritableStream);
   } catch (error) {
-    throw new Error(`extract ${options.what}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`extract ${options.archiveName}: ${(error as Error).message}`, { cause: error });
   }
 
   for (const { hostPath, mtime } of directoryTimes.reverse()) {
@@ -83,7 +83,7 @@ async function writeEntry(
 ): Promise<void> {
   const relative = safeEntryName(header.name);
   if (relative === null) {
-    logger.warn({ entry: header.name, archive: options.what }, 'skipped a tar entry whose name is absolute or climbs out with ".."');
+    logger.warn({ entry: header.name, archive: options.archiveName }, 'skipped a tar entry whose name is absolute or climbs out with ".."');
     counts.skipped++;
     content.resume();
     return;
@@ -136,7 +136,7 @@ async function writeEntry(
       content.resume();
       const target = safeEntryName(header.linkname ?? '');
       if (target === null || target === '') {
-        logger.warn({ entry: header.name, linkname: header.linkname, archive: options.what }, 'skipped a hard link whose target is outside the archive');
+        logger.warn({ entry: header.name, linkname: header.linkname, archive: options.archiveName }, 'skipped a hard link whose target is outside the archive');
         counts.skipped++;
         return;
       }
@@ -147,7 +147,7 @@ async function writeEntry(
     default:
       // Devices and FIFOs have no place in a build context, and tar-stream consumes PAX and GNU headers itself.
       content.resume();
-      logger.debug({ entry: header.name, type: header.type, archive: options.what }, 'skipped a tar entry of a type the builder does not copy');
+      logger.debug({ entry: header.name, type: header.type, archive: options.archiveName }, 'skipped a tar entry of a type the builder does not copy');
       counts.entries--;
       return;
   }

@@ -52,7 +52,7 @@ async function removeExcluded(directory: string, relative: string, patterns: Ign
 // the Dockerfile at dockerfilePath inside it, and deletes the files that
 // .dockerignore excludes, the Dockerfile and .dockerignore included.
 export async function prepareContext(archive: Readable, directory: string, dockerfilePath: string, logger: Logger): Promise<{ dockerfileText: string; dockerfileName: string }> {
-  const counts = await extractTar(archive, directory, logger, { prefix: '', owner: null, what: 'build context' });
+  const counts = await extractTar(archive, directory, logger, { prefix: '', owner: null, archiveName: 'build context' });
   logger.debug({ directory, entries: counts.entries, skipped: counts.skipped }, 'extracted the build context');
 
   const requested = dockerfilePath === '' ? 'Dockerfile' : dockerfilePath;

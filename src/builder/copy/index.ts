@@ -164,7 +164,7 @@ export async function planCopy(sourceRoot: string, sources: CopySourceSpec[], op
         if (operation.kind === 'archive') {
           await ensureDirectoryInRoot(targetRoot, imagePath, directoryOwner);
           const archiveOwner = owner !== null && options.chown !== null ? owner : 'keep';
-          await extractTar(fs.createReadStream(operation.hostPath), targetRoot, logger, { prefix: imagePath, owner: archiveOwner, what: operation.source });
+          await extractTar(fs.createReadStream(operation.hostPath), targetRoot, logger, { prefix: imagePath, owner: archiveOwner, archiveName: operation.source });
           continue;
         }
 
