@@ -28,6 +28,7 @@ import type { ContainerService } from './container-service';
 import type { AttachOptions, OutputChunk, StdioSession } from './engine';
 import { mountImageReadOnly, mountWritable } from './build-mounts';
 import { registryAuthFor } from './build-registry-auth';
+import { defaultContainerSpec } from '../container/spec-defaults';
 
 // Label of every step container, so that the daemon's start can remove those a killed daemon left.
 export const BUILD_ID_LABEL = 'berth.build-id';
@@ -253,42 +254,16 @@ function stepContainerSpec(request: RunStepRequest): ContainerSpec {
     createSourceIfMissing: false,
   }));
   return {
-    image: request.parent,
+    ...defaultContainerSpec(request.parent),
     cmd: [],
     entrypoint: request.command,
     env: [...(config.Env ?? []), ...request.extraEnv],
     workingDir: config.WorkingDir ?? '',
     user: config.User ?? '',
-    groupAdd: [],
-    hostname: '',
-    domainname: '',
     labels: { [BUILD_ID_LABEL]: request.buildId },
-    tty: false,
-    openStdin: false,
-    stdinOnce: false,
-    attachStdin: false,
     attachStdout: true,
     attachStderr: true,
-    stopSignal: null,
-    stopTimeout: null,
-    init: false,
-    readOnlyRootfs: false,
-    capAdd: [],
-    capDrop: [],
-    privileged: false,
-    securityOpt: [],
-    resources: { memory: 0, memorySwap: 0, nanoCpus: 0, cpuShares: 0, pidsLimit: null, ulimits: [], devices: [] },
-    shmSize: 0,
-    sysctls: {},
-    pidMode: '',
-    ipcMode: '',
-    restartPolicy: { name: 'no', maximumRetryCount: 0 },
-    autoRemove: false,
     mounts,
     networkMode: request.network === 'default' ? 'bridge' : request.network,
-    consoleSize: null,
-    exposedPorts: [],
-    logConfig: { type: 'k8s-file', config: {} },
-    extra: {},
   };
 }

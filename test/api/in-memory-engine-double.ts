@@ -43,6 +43,7 @@ import type { NetworkRecord } from '../../src/network/types';
 import type { VolumeRecord } from '../../src/volume/types';
 import { NetworkDouble } from './network-double';
 import type { BuildProgress, BuildRequest, BuildResult } from '../../src/builder/types';
+import { defaultContainerSpec } from '../../src/container/spec-defaults';
 
 export const BUSYBOX_ID = `sha256:${'b'.repeat(64)}`;
 
@@ -555,43 +556,5 @@ export class InMemoryEngineDouble implements Engine {
 }
 
 export function defaultSpec(): ContainerSpec {
-  return {
-    image: 'busybox',
-    cmd: null,
-    entrypoint: null,
-    env: [],
-    workingDir: '',
-    user: '',
-    groupAdd: [],
-    hostname: '',
-    domainname: '',
-    labels: {},
-    tty: false,
-    openStdin: false,
-    stdinOnce: false,
-    attachStdin: false,
-    attachStdout: false,
-    attachStderr: false,
-    stopSignal: null,
-    stopTimeout: null,
-    init: false,
-    readOnlyRootfs: false,
-    capAdd: [],
-    capDrop: [],
-    privileged: false,
-    securityOpt: [],
-    resources: { memory: 0, memorySwap: 0, nanoCpus: 0, cpuShares: 0, pidsLimit: null, ulimits: [], devices: [] },
-    shmSize: 0,
-    sysctls: {},
-    pidMode: '',
-    ipcMode: '',
-    restartPolicy: { name: 'no', maximumRetryCount: 0 },
-    autoRemove: false,
-    mounts: [],
-    networkMode: 'none',
-    consoleSize: null,
-    exposedPorts: [],
-    logConfig: { type: 'k8s-file', config: {} },
-    extra: {},
-  };
+  return { ...defaultContainerSpec('busybox'), networkMode: 'none' };
 }

@@ -16,6 +16,7 @@ import type { ContainerRecord, ContainerSpec } from '../../src/container/types';
 import { ContainerRuntime } from '../../src/container/runtime';
 import { runtimePaths } from '../../src/container/runtime/bundle';
 import { unmountOverlay } from '../../src/container/runtime/rootfs';
+import { defaultContainerSpec } from '../../src/container/spec-defaults';
 import type { Readable } from 'node:stream';
 
 export const BUSYBOX = '/bin/busybox';
@@ -85,12 +86,12 @@ export function makeRecord(fixture: RuntimeFixture, command: string[], overrides
   const containerDir = path.join(storePaths(fixture.config).containers, id);
   fs.mkdirSync(containerDir, { recursive: true });
   const spec: ContainerSpec = {
-    image: 'busybox', cmd: command, entrypoint: null, env: [], workingDir: '', user: '', groupAdd: [], hostname: '', domainname: '',
-    labels: {}, tty: false, openStdin: false, stdinOnce: false, attachStdin: false, attachStdout: true, attachStderr: true,
-    stopSignal: null, stopTimeout: null, init: false, readOnlyRootfs: false, capAdd: [], capDrop: [], privileged: false,
-    securityOpt: [], resources: { memory: 0, memorySwap: 0, nanoCpus: 0, cpuShares: 0, pidsLimit: null, ulimits: [], devices: [] },
-    shmSize: 0, sysctls: {}, pidMode: '', ipcMode: '', restartPolicy: { name: 'no', maximumRetryCount: 0 }, autoRemove: false,
-    mounts: [], networkMode: 'none', consoleSize: null, exposedPorts: [], logConfig: { type: 'json-file', config: {} }, extra: {},
+    ...defaultContainerSpec('busybox'),
+    cmd: command,
+    attachStdout: true,
+    attachStderr: true,
+    networkMode: 'none',
+    logConfig: { type: 'json-file', config: {} },
     ...overrides,
   };
   return {

@@ -4,6 +4,7 @@
 // its last output lines, redrawn in place.
 import type { Readable, Writable } from 'node:stream';
 import { CliError } from '../command';
+import { readJsonMessages } from './json-messages';
 
 interface BuildMessage {
   stream?: string;
@@ -92,15 +93,7 @@ export function liveDisplay(output: Writable & { columns?: number }): BuildDispl
 // Reads the stream to its end and returns the image ID from the aux message. An error message throws CliError with its text.
 export async function displayBuildStream(source: Readable, display: BuildDisplay | null): Promise<string | null> {
   let imageId: string | null = null;
-  let pending = '';
-  const handleLine = (line: string) => {
-    if (line.trim() === '') return;
-    let message: BuildMessage;
-    try {
-      message = JSON.parse(line) as BuildMessage;
-    } catch {
-      throw new CliError(`invalid message from the daemon: ${line}`);
-    }
+  await readJsonMessages<BuildMessage>(source, (message) => {
     if (message.error !== undefined || message.errorDetail?.message !== undefined) {
       display?.fail();
       throw new CliError(message.errorDetail?.message ?? message.error ?? 'unknown error', 1);
@@ -109,15 +102,7 @@ export async function displayBuildStream(source: Readable, display: BuildDisplay
     if (display === null) return;
     if (message.stream !== undefined) display.write(message.stream);
     else if (message.status !== undefined) display.write(`${message.id ? `${message.id}: ` : ''}${message.status}${message.progress ? ` ${message.progress}` : ''}\n`);
-  };
-
-  for await (const chunk of source) {
-    pending += (chunk as Buffer).toString('utf8');
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) handleLine(line);
-  }
-  handleLine(pending);
+  });
   display?.finish();
   return imageId;
 }

@@ -1,6 +1,7 @@
 // Prints the JSON message streams of pull, load and import: one JSON object
 // per line with "stream" (text to print as is), "status" (a progress line,
 // optionally for an "id") or "error" (the operation failed).
+import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
 import { CliError } from '../command';
 
@@ -26,31 +27,41 @@ function printMessage(message: JsonMessage, output: Writable): void {
   }
 }
 
-// Reads the stream to its end, printing to output (null prints nothing); throws CliError on an error message.
-export async function displayJsonMessages(source: Readable, output: Writable | null): Promise<JsonMessage[]> {
-  const messages: JsonMessage[] = [];
+// Reads a stream of newline-separated JSON messages to its end and passes
+// each to onMessage. A line that is not JSON throws CliError.
+export async function readJsonMessages<T>(source: Readable, onMessage: (message: T) => void): Promise<void> {
+  // The decoder keeps a multi-byte character that a chunk boundary splits.
+  const decoder = new StringDecoder('utf8');
   let pending = '';
   const handleLine = (line: string) => {
     if (line.trim() === '') return;
-    let message: JsonMessage;
+    let message: T;
     try {
-      message = JSON.parse(line) as JsonMessage;
+      message = JSON.parse(line) as T;
     } catch {
       throw new CliError(`invalid message from the daemon: ${line}`);
     }
+    onMessage(message);
+  };
+
+  for await (const chunk of source) {
+    pending += decoder.write(chunk as Buffer);
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) handleLine(line);
+  }
+  handleLine(pending + decoder.end());
+}
+
+// Reads the stream to its end, printing to output (null prints nothing); throws CliError on an error message.
+export async function displayJsonMessages(source: Readable, output: Writable | null): Promise<JsonMessage[]> {
+  const messages: JsonMessage[] = [];
+  await readJsonMessages<JsonMessage>(source, (message) => {
     messages.push(message);
     if (message.error !== undefined || message.errorDetail?.message !== undefined) {
       throw new CliError(message.errorDetail?.message ?? message.error ?? 'unknown error');
     }
     if (output) printMessage(message, output);
-  };
-
-  for await (const chunk of source) {
-    pending += (chunk as Buffer).toString('utf8');
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) handleLine(line);
-  }
-  handleLine(pending);
+  });
   return messages;
 }

@@ -1,0 +1,46 @@
+// A create request with Docker's defaults for every field: what `docker create IMAGE`
+// sends. Containers the engine makes for itself (build steps) start from it,
+// and tests override the few fields they exercise.
+import type { ContainerSpec } from './types';
+
+export function defaultContainerSpec(image: string): ContainerSpec {
+  return {
+    image,
+    cmd: null,
+    entrypoint: null,
+    env: [],
+    workingDir: '',
+    user: '',
+    groupAdd: [],
+    hostname: '',
+    domainname: '',
+    labels: {},
+    tty: false,
+    openStdin: false,
+    stdinOnce: false,
+    attachStdin: false,
+    attachStdout: false,
+    attachStderr: false,
+    stopSignal: null,
+    stopTimeout: null,
+    init: false,
+    readOnlyRootfs: false,
+    capAdd: [],
+    capDrop: [],
+    privileged: false,
+    securityOpt: [],
+    resources: { memory: 0, memorySwap: 0, nanoCpus: 0, cpuShares: 0, pidsLimit: null, ulimits: [], devices: [] },
+    shmSize: 0,
+    sysctls: {},
+    pidMode: '',
+    ipcMode: '',
+    restartPolicy: { name: 'no', maximumRetryCount: 0 },
+    autoRemove: false,
+    mounts: [],
+    networkMode: 'bridge',
+    consoleSize: null,
+    exposedPorts: [],
+    logConfig: { type: 'k8s-file', config: {} },
+    extra: {},
+  };
+}
