@@ -8,10 +8,10 @@ import fsp from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { request, startDaemon, type TestDaemon } from '../helpers/daemon';
-import { buildOk, postBuild, writeContext } from './build-harness';
+import { buildOk, ContextDirectories, type ContextEntry, postBuild } from './build-harness';
 
 let daemon: TestDaemon;
-const contexts: string[] = [];
+const contexts = new ContextDirectories();
 
 before(async () => {
   daemon = await startDaemon();
@@ -19,13 +19,11 @@ before(async () => {
 
 after(async () => {
   await daemon?.stop();
-  for (const directory of contexts) await fsp.rm(directory, { recursive: true, force: true });
+  await contexts.removeAll();
 });
 
-async function context(dockerfile: string, files: Record<string, string> = {}): Promise<string> {
-  const directory = await writeContext({ Dockerfile: dockerfile, ...files });
-  contexts.push(directory);
-  return directory;
+function context(dockerfile: string, files: Record<string, ContextEntry> = {}): Promise<string> {
+  return contexts.create(dockerfile, files);
 }
 
 async function mountsUnderRoot(): Promise<string[]> {

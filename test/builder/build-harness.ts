@@ -17,6 +17,27 @@ export async function writeContext(entries: Record<string, ContextEntry>): Promi
   return directory;
 }
 
+// Context directories of one test file, removed together in its after hook.
+export class ContextDirectories {
+  private readonly directories: string[] = [];
+
+  // Writes a Dockerfile and other entries into a new context directory.
+  async create(dockerfile: string, files: Record<string, ContextEntry> = {}): Promise<string> {
+    const directory = await writeContext({ Dockerfile: dockerfile, ...files });
+    this.directories.push(directory);
+    return directory;
+  }
+
+  track(directory: string): string {
+    this.directories.push(directory);
+    return directory;
+  }
+
+  async removeAll(): Promise<void> {
+    for (const directory of this.directories.splice(0)) await fsp.rm(directory, { recursive: true, force: true });
+  }
+}
+
 export async function updateContext(directory: string, entries: Record<string, ContextEntry>): Promise<void> {
   for (const [name, entry] of Object.entries(entries)) {
     const target = path.join(directory, name);

@@ -7,10 +7,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { request, startDaemon, type TestDaemon } from '../helpers/daemon';
-import { buildOk, findCacheMount, postBuild, runInImage, writeContext, type ContextEntry } from './build-harness';
+import { buildOk, ContextDirectories, type ContextEntry, findCacheMount, postBuild, runInImage } from './build-harness';
 
 let daemon: TestDaemon;
-const contexts: string[] = [];
+const contexts = new ContextDirectories();
 
 before(async () => {
   daemon = await startDaemon();
@@ -18,13 +18,11 @@ before(async () => {
 
 after(async () => {
   await daemon?.stop();
-  for (const directory of contexts) await fsp.rm(directory, { recursive: true, force: true });
+  await contexts.removeAll();
 });
 
-async function context(dockerfile: string, files: Record<string, ContextEntry> = {}): Promise<string> {
-  const directory = await writeContext({ Dockerfile: dockerfile, ...files });
-  contexts.push(directory);
-  return directory;
+function context(dockerfile: string, files: Record<string, ContextEntry> = {}): Promise<string> {
+  return contexts.create(dockerfile, files);
 }
 
 interface InspectedConfig {

@@ -3,12 +3,11 @@
 // and Docker's ARG scoping.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fsp from 'node:fs/promises';
 import { request, startDaemon, type TestDaemon } from '../helpers/daemon';
-import { buildOk, postBuild, runInImage, writeContext } from './build-harness';
+import { buildOk, ContextDirectories, type ContextEntry, postBuild, runInImage } from './build-harness';
 
 let daemon: TestDaemon;
-const contexts: string[] = [];
+const contexts = new ContextDirectories();
 
 before(async () => {
   daemon = await startDaemon();
@@ -16,13 +15,11 @@ before(async () => {
 
 after(async () => {
   await daemon?.stop();
-  for (const directory of contexts) await fsp.rm(directory, { recursive: true, force: true });
+  await contexts.removeAll();
 });
 
-async function context(dockerfile: string, files: Record<string, string> = {}): Promise<string> {
-  const directory = await writeContext({ Dockerfile: dockerfile, ...files });
-  contexts.push(directory);
-  return directory;
+function context(dockerfile: string, files: Record<string, ContextEntry> = {}): Promise<string> {
+  return contexts.create(dockerfile, files);
 }
 
 const MULTI_STAGE = [
