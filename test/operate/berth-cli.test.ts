@@ -115,3 +115,29 @@ test('cp with dash streams a tar', async () => {
   assert.equal(both.exitCode, 1);
   assert.match(both.stderr, /copying between containers is not supported/);
 });
+
+test('update prints the warnings of options berthd does not apply, as the docker CLI does', async () => {
+  const result = await berth(daemon, ['update', '--cpuset-cpus', '0', '--memory-reservation', '16m', 'web']);
+  assert.equal(result.exitCode, 0, result.stderr);
+  const [name, ...warnings] = result.stdout.trimEnd().split('\n');
+  assert.equal(name, 'web');
+  assert.equal(warnings.length, 2, result.stdout);
+  assert.match(warnings.join('\n'), /CpusetCpus is not supported by Berth/);
+  assert.match(warnings.join('\n'), /MemoryReservation is not supported by Berth/);
+
+  // Control: an applied option gives the name and no warning.
+  const applied = await berth(daemon, ['update', '--pids-limit', '60', 'web']);
+  assert.equal(applied.stdout, 'web\n');
+});
+
+test('create warns about a loopback DNS server, as the docker CLI does', async () => {
+  const loopback = await berth(daemon, ['create', '--dns', '127.0.0.1', 'busybox', 'true']);
+  assert.equal(loopback.exitCode, 0, loopback.stderr);
+  assert.equal(loopback.stderr, 'WARNING: Localhost DNS (127.0.0.1) may fail in containers.\n');
+
+  // Control: a server outside loopback (never contacted: the container is not started) gives no warning.
+  const other = await berth(daemon, ['create', '--dns', '10.255.255.1', 'busybox', 'true']);
+  assert.equal(other.exitCode, 0, other.stderr);
+  assert.equal(other.stderr, '');
+  await berth(daemon, ['rm', loopback.stdout.trim(), other.stdout.trim()]);
+});

@@ -47,6 +47,11 @@ async function createContainer(context: CommandContext, flags: FlagValues, args:
   const pull = flags.string('pull');
   if (!PULL_POLICIES.includes(pull)) throw new OptionError(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
   const request = buildCreateRequest(flags, args, { ...options, environment: context.environment });
+  // The docker CLI warns here, before the request, because a loopback address in the
+  // container's resolv.conf names the container itself, not the host.
+  for (const server of flags.list('dns')) {
+    if (isLoopbackAddress(server)) context.streams.stderr.write(`WARNING: Localhost DNS (${server}) may fail in containers.\n`);
+  }
   const pullOutput = flags.bool('quiet') ? null : context.streams.stderr;
 
   const cidFile = flags.string('cidfile');
@@ -205,3 +210,7 @@ export const createCommandSpec: Command = {
     }
   },
 };
+
+function isLoopbackAddress(address: string): boolean {
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address) || address === '::1';
+}

@@ -22,6 +22,14 @@ export function updateBody(flags: FlagValues): Record<string, unknown> {
   if (flags.isSet('cpu-period')) body.CpuPeriod = flags.int('cpu-period');
   if (flags.isSet('pids-limit')) body.PidsLimit = flags.int('pids-limit');
   if (flags.isSet('restart')) body.RestartPolicy = parseRestartPolicy(flags.string('restart'));
+
+  // Sent as the docker CLI sends them; berthd does not apply these and returns a warning for each.
+  if (flags.isSet('blkio-weight')) body.BlkioWeight = flags.int('blkio-weight');
+  if (flags.isSet('cpuset-cpus')) body.CpusetCpus = flags.string('cpuset-cpus');
+  if (flags.isSet('cpuset-mems')) body.CpusetMems = flags.string('cpuset-mems');
+  if (flags.isSet('cpu-rt-period')) body.CpuRealtimePeriod = flags.int('cpu-rt-period');
+  if (flags.isSet('cpu-rt-runtime')) body.CpuRealtimeRuntime = flags.int('cpu-rt-runtime');
+  if (flags.isSet('memory-reservation')) body.MemoryReservation = parseRamBytes(flags.string('memory-reservation'));
   return body;
 }
 
@@ -30,11 +38,17 @@ export const updateCommand: Command = {
   usage: '[OPTIONS] CONTAINER [CONTAINER...]',
   summary: 'Update configuration of one or more containers',
   flags: [
+    { name: 'blkio-weight', kind: 'int', valueName: 'uint16', description: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (not applied by Berth)' },
     { name: 'cpu-period', kind: 'int', valueName: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) period, in microseconds' },
     { name: 'cpu-quota', kind: 'int', valueName: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) quota, in microseconds per period' },
+    { name: 'cpu-rt-period', kind: 'int', valueName: 'int', description: 'Limit the CPU real-time period in microseconds (not applied by Berth)' },
+    { name: 'cpu-rt-runtime', kind: 'int', valueName: 'int', description: 'Limit the CPU real-time runtime in microseconds (not applied by Berth)' },
     { name: 'cpu-shares', short: 'c', kind: 'int', valueName: 'int', description: 'CPU shares (relative weight)' },
     { name: 'cpus', kind: 'string', valueName: 'decimal', description: 'Number of CPUs', check: check(parseNanoCpus) },
+    { name: 'cpuset-cpus', kind: 'string', valueName: 'string', description: 'CPUs in which to allow execution (0-3, 0,1) (not applied by Berth)' },
+    { name: 'cpuset-mems', kind: 'string', valueName: 'string', description: 'MEMs in which to allow execution (0-3, 0,1) (not applied by Berth)' },
     { name: 'memory', short: 'm', kind: 'string', valueName: 'bytes', description: 'Memory limit', check: check(parseRamBytes) },
+    { name: 'memory-reservation', kind: 'string', valueName: 'bytes', description: 'Memory soft limit (not applied by Berth)', check: check(parseRamBytes) },
     { name: 'memory-swap', kind: 'string', valueName: 'bytes', description: "Swap limit equal to memory plus swap: -1 to enable unlimited swap", check: check(parseMemorySwap) },
     { name: 'pids-limit', kind: 'int', valueName: 'int', description: 'Tune container pids limit (set -1 for unlimited)' },
     { name: 'restart', kind: 'string', description: 'Restart policy to apply when a container exits', check: check(parseRestartPolicy) },
@@ -44,9 +58,16 @@ export const updateCommand: Command = {
   async run(context, flags, args) {
     const body = updateBody(flags);
     if (Object.keys(body).length === 0) throw new CliError('you must provide one or more flags when using this command');
-    return forEachTarget(context, args, async (client, target) => {
-      await client.json('POST', `/containers/${encodeURIComponent(target)}/update`, { body });
-      return target;
-    });
+    const warnings: string[] = [];
+    try {
+      return await forEachTarget(context, args, async (client, target) => {
+        const reply = await client.json<{ Warnings?: string[] | null }>('POST', `/containers/${encodeURIComponent(target)}/update`, { body });
+        warnings.push(...(reply?.Warnings ?? []));
+        return target;
+      });
+    } finally {
+      // The docker CLI prints the warnings of all containers after their names, on stdout.
+      if (warnings.length > 0) context.streams.stdout.write(`${warnings.join('\n')}\n`);
+    }
   },
 };
