@@ -54,6 +54,8 @@ export class AttachSession implements StdioSession {
   private stdinCloseRequested = false;
   private stdinClosed = false;
   private closed = false;
+  private socketErrorReported = false;
+  private resetReported = false;
 
   constructor(fd: number, hasStdin: boolean, private readonly logger: Logger, private readonly logIds: Record<string, string>) {
     this.fd = fd;
@@ -68,8 +70,19 @@ export class AttachSession implements StdioSession {
   private onReady(status: number, events: number): void {
     if (this.closed) return;
     if (status < 0) {
-      this.logger.debug({ ...this.logIds, status }, 'attach socket reported an error; ending the session');
-      this.close();
+      // libuv stops the watch and reports EBADF when the socket has an error
+      // pending. That is usually ECONNRESET: conmon exited with stdin packets
+      // it never read. Its last output packets are still queued, so read them
+      // before ending the session. A second report without progress ends it.
+      if (this.socketErrorReported) {
+        this.logger.debug({ ...this.logIds, status }, 'attach socket reported an error again; ending the session');
+        this.close();
+        return;
+      }
+      this.socketErrorReported = true;
+      this.logger.debug({ ...this.logIds, status }, 'attach socket reported an error; reading the queued output');
+      this.readPackets();
+      if (!this.closed) this.watch?.restart();
       return;
     }
     if (events & FD_WRITABLE) this.flushWrites();
@@ -83,6 +96,12 @@ export class AttachSession implements StdioSession {
         length = fs.readSync(this.fd, this.buffer, 0, this.buffer.length, null);
       } catch (error) {
         if (hasErrorCode(error, 'EAGAIN') || hasErrorCode(error, 'EINTR')) return;
+        // When conmon closed without reading all of stdin, Linux (checked on 6.18)
+        // returns ECONNRESET once, ahead of the packets still queued. The next reads return them.
+        if (hasErrorCode(error, 'ECONNRESET') && !this.resetReported) {
+          this.resetReported = true;
+          continue;
+        }
         if (!hasErrorCode(error, 'ECONNRESET')) this.logger.warn({ ...this.logIds, err: error }, 'reading the attach socket failed; ending the session');
         this.close();
         return;
@@ -91,6 +110,8 @@ export class AttachSession implements StdioSession {
         this.close();
         return;
       }
+      this.resetReported = false;
+      this.socketErrorReported = false;
       if (length === 1) continue;
       const chunk: OutputChunk = {
         stream: this.buffer[0] === STDERR_PIPE ? 'stderr' : 'stdout',

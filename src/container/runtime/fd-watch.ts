@@ -42,6 +42,13 @@ export class FdWatch {
     addon().updateWatch(this.handle, events);
   }
 
+  // Starts the watch again with its current events, after libuv stopped it
+  // on a socket error (it reports that as status EBADF).
+  restart(): void {
+    if (!this.handle) return;
+    addon().updateWatch(this.handle, this.events);
+  }
+
   stop(): void {
     if (!this.handle) return;
     addon().unwatchFd(this.handle);
