@@ -94,9 +94,9 @@ test('builder prune prints deleted objects', async () => {
   const records = await buildCache();
   assert.ok(records.length > 0);
 
-  const refused = await berth(daemon, ['builder', 'prune', '-a'], 'n\n');
-  assert.equal(refused.exitCode, 0, refused.stderr);
-  assert.match(refused.stdout, /WARNING! This will remove all build cache\. Are you sure you want to continue\? \[y\/N\]/);
+  const declined = await berth(daemon, ['builder', 'prune', '-a'], 'n\n');
+  assert.equal(declined.exitCode, 0, declined.stderr);
+  assert.match(declined.stdout, /WARNING! This will remove all build cache\. Are you sure you want to continue\? \[y\/N\]/);
   assert.equal((await buildCache()).length, records.length);
 
   const pruned = await berth(daemon, ['builder', 'prune', '-a', '-f']);
