@@ -20,6 +20,7 @@ import { planStages } from './executor/stage-plan';
 
 export { BuildError } from './executor/build-error';
 export { pruneBuildCache, type PruneResult } from './executor/prune';
+export { buildCacheUsage, type BuildCacheRecord } from './executor/cache-usage';
 
 function asBuildError(error: unknown): BuildError {
   if (error instanceof BuildError) return error;

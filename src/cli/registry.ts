@@ -116,6 +116,7 @@ const networkInspectCommand = entry('Display detailed information on one or more
 const networkListCommand = entry('List networks', () => load.networks().networkListCommand);
 const containerPruneCommand = entry('Remove all stopped containers', () => load.prune().containerPruneCommand);
 const systemPruneCommand = entry('Remove unused data', () => load.prune().systemPruneCommand);
+const builderPruneCommand = entry('Remove build cache', () => load.prune().builderPruneCommand);
 const systemDfCommand = entry('Show docker disk usage', () => load.systemDf().systemDfCommand);
 const networkPruneCommand = entry('Remove all unused networks', () => load.networks().networkPruneCommand);
 const networkRemoveCommand = entry('Remove one or more networks', () => load.networks().networkRemoveCommand);
@@ -226,7 +227,9 @@ const SYSTEM_GROUP = group(
   ['df', 'events', 'info', 'prune'],
 );
 
-export const GROUPS: ReadonlyMap<string, CommandGroup> = new Map([CONTAINER_GROUP, IMAGE_GROUP, NETWORK_GROUP, VOLUME_GROUP, SYSTEM_GROUP].map((entry) => [entry.name, entry]));
+const BUILDER_GROUP = group('builder', 'Manage builds', [['build', buildCommand], ['prune', builderPruneCommand]], ['build', 'prune']);
+
+export const GROUPS: ReadonlyMap<string, CommandGroup> = new Map([BUILDER_GROUP, CONTAINER_GROUP, IMAGE_GROUP, NETWORK_GROUP, VOLUME_GROUP, SYSTEM_GROUP].map((entry) => [entry.name, entry]));
 
 export const TOP_LEVEL: ReadonlyMap<string, CommandEntry> = new Map<string, CommandEntry>([
   ['run', runCommandSpec],

@@ -40,6 +40,7 @@ import type {
   PruneImagesResult,
   PruneContainersOptions,
   PruneContainersResult,
+  BuildCacheRecord,
   DiskUsage,
   ContainerDetails,
   ContainerNetworkState,
@@ -300,11 +301,36 @@ export class BerthEngine implements Engine {
       const created = Date.parse(entry.created ?? '');
       items.unshift({ id: '<missing>', created: Number.isNaN(created) ? 0 : Math.floor(created / 1000), createdBy: entry.created_by ?? '', tags: [], size, comment: entry.comment ?? '' });
     }
-    if (items.length > 0) {
-      items[0].id = image.id;
-      items[0].tags = image.repoTags;
-    }
+    this.nameHistoryRows(items, image);
     return items;
+  }
+
+  // Walks the Parent chain as dockerd does: the newest history row of each local image in the chain gets
+  // that image's ID and tags, and rows no local image owns stay "<missing>". items is newest first.
+  private nameHistoryRows(items: ImageHistoryItem[], image: ImageRecord): void {
+    const visited = new Set<string>();
+    let current: ImageRecord | null = image;
+    while (current && !visited.has(current.id)) {
+      visited.add(current.id);
+      const row = items[items.length - (current.config.history ?? []).length];
+      // A parent with as many rows as its child (a step that added no history) leaves the child's ID in place.
+      if (row && row.id === '<missing>') {
+        row.id = current.id;
+        row.tags = current.repoTags;
+      }
+
+      const parentId: string | undefined = current.parent;
+      current = parentId ? this.localImage(parentId) : null;
+    }
+  }
+
+  private localImage(imageId: string): ImageRecord | null {
+    try {
+      return this.images.resolve(imageId);
+    } catch (error) {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    }
   }
 
   async checkRegistryLogin(login: { username: string; password: string; serverAddress: string; identityToken: string }): Promise<void> {
@@ -608,6 +634,11 @@ export class BerthEngine implements Engine {
   async pruneBuildCache(options: { all: boolean }): Promise<{ cachesDeleted: string[]; spaceReclaimed: number }> {
     const { pruneBuildCache } = await import('../builder/index');
     return pruneBuildCache(this.buildHost, options);
+  }
+
+  async buildCacheUsage(): Promise<BuildCacheRecord[]> {
+    const { buildCacheUsage } = await import('../builder/index');
+    return buildCacheUsage(this.buildHost);
   }
 
   containerStats(idOrName: string): Promise<ContainerStats> {

@@ -28,6 +28,7 @@ import type { ContainerService } from './container-service';
 import type { AttachOptions, OutputChunk, StdioSession } from './engine';
 import { mountImageReadOnly, mountWritable } from './build-mounts';
 import { registryAuthFor } from './build-registry-auth';
+import { basePullError } from './build-base-pull';
 import { defaultContainerSpec } from '../container/spec-defaults';
 
 // Label of every step container, so that the daemon's start can remove those a killed daemon left.
@@ -89,7 +90,11 @@ export class EngineBuildHost implements BuildHost {
     } catch (error) {
       if (!(error instanceof NotFoundError) || options.pull === 'never') throw error;
     }
-    await pull();
+    try {
+      await pull();
+    } catch (error) {
+      throw basePullError(reference, error);
+    }
     return this.buildImage(reference);
   }
 

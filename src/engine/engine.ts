@@ -11,6 +11,8 @@ import type { EngineEvent } from './events';
 export type { EngineEvent, EventType } from './events';
 import type { CgroupSample } from '../container/runtime/stats';
 import type { BuildProgress, BuildRequest, BuildResult } from '../builder/types';
+import type { BuildCacheRecord } from '../builder/executor/cache-usage';
+export type { BuildCacheRecord } from '../builder/executor/cache-usage';
 
 export type OutputStreamName = 'stdout' | 'stderr';
 
@@ -373,6 +375,8 @@ export interface Engine {
   build(request: BuildRequest, progress: BuildProgress): Promise<BuildResult>;
   // Removes the build cache (POST /build/prune): entries of removed images, or all of them with all set.
   pruneBuildCache(options: { all: boolean }): Promise<{ cachesDeleted: string[]; spaceReclaimed: number }>;
+  // Lists the build cache objects that pruneBuildCache with all set removes (GET /system/df BuildCache).
+  buildCacheUsage(): Promise<BuildCacheRecord[]>;
 
   // Returns the stored event history and subscribes to later events in one step, so that no event is
   // missed or delivered twice between the two. The caller must call unsubscribe when done.

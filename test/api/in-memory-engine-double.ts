@@ -19,6 +19,7 @@ import type {
   EngineEvent,
   ContainerPathStat,
   ContainerStats,
+  BuildCacheRecord,
   DiskUsage,
   PruneContainersOptions,
   PruneContainersResult,
@@ -552,6 +553,11 @@ export class InMemoryEngineDouble implements Engine {
   async pruneBuildCache(options: { all: boolean }): Promise<{ cachesDeleted: string[]; spaceReclaimed: number }> {
     this.record('pruneBuildCache', options);
     throw new NotImplementedError('the engine double does not model the build cache');
+  }
+
+  async buildCacheUsage(): Promise<BuildCacheRecord[]> {
+    this.record('buildCacheUsage');
+    return [];
   }
 }
 

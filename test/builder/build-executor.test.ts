@@ -159,7 +159,7 @@ test('cache index ignores removed images', async () => {
     const key = stepCacheKey({ parent: 'sha256:parent', instruction: 'RUN make' });
     assert.notEqual(key, stepCacheKey({ parent: 'sha256:parent', instruction: 'RUN make', inputs: ['A=1'] }));
 
-    await index.record(key, 'sha256:image');
+    await index.record(key, 'sha256:image', 'RUN make');
     assert.equal(await index.lookup(key, () => true), 'sha256:image');
     assert.equal(await index.lookup(key, () => false), null);
 

@@ -1,6 +1,6 @@
 // GET /system/df: Docker's disk usage report.
 import { InvalidArgumentError } from '../../common/errors';
-import type { DiskUsage } from '../../engine/engine';
+import type { BuildCacheRecord, DiskUsage } from '../../engine/engine';
 import type { ApiRequest, ApiServices, Reply } from '../context';
 import { containerSummaryShape } from '../shapes/container';
 import { imageSummaryShape } from '../shapes/image';
@@ -17,6 +17,21 @@ async function containerShapes(usage: DiskUsage, request: ApiRequest, services: 
     shapes.push(containerSummaryShape(record, { apiVersion: request.apiVersion, image: images.get(record.imageId) ?? null, size: { sizeRw, sizeRootFs }, now, networks }));
   }
   return shapes;
+}
+
+function buildCacheShape(record: BuildCacheRecord): Record<string, unknown> {
+  return {
+    ID: record.id,
+    Parents: record.parents,
+    Type: record.type,
+    Description: record.description,
+    InUse: record.inUse,
+    Shared: record.shared,
+    Size: record.size,
+    CreatedAt: record.createdAt,
+    LastUsedAt: record.lastUsedAt,
+    UsageCount: record.usageCount,
+  };
 }
 
 export async function systemDiskUsage(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
@@ -41,8 +56,6 @@ export async function systemDiskUsage(request: ApiRequest, reply: Reply, service
   if (requested('volume')) {
     body.Volumes = usage.volumes.map(({ volume, size, refCount }) => ({ ...volumeShape(volume), UsageData: { Size: size, RefCount: refCount } }));
   }
-  // Berth's builder caches step results as images, which the Images list counts already;
-  // dockerd with the classic builder reports no build cache objects either.
-  if (requested('build-cache')) body.BuildCache = [];
+  if (requested('build-cache')) body.BuildCache = (await services.engine.buildCacheUsage()).map(buildCacheShape);
   reply.json(200, body);
 }

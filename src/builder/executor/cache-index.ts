@@ -6,10 +6,14 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { readJsonIfExists, writeJsonAtomic } from '../../common/atomic-file';
 
-interface CacheEntry {
+export interface CacheEntry {
   image: string;
   created: string;
   lastUsed: string;
+  // The step's instruction; absent in entries written before it was recorded.
+  description?: string;
+  // Builds that produced or reused the entry; absent in older entries.
+  usageCount?: number;
 }
 
 interface IndexFile {
@@ -66,14 +70,21 @@ export class CacheIndex {
     if (!entry || !hasImage(entry.image)) return null;
 
     entry.lastUsed = new Date().toISOString();
+    entry.usageCount = (entry.usageCount ?? 1) + 1;
     return entry.image;
   }
 
-  async record(key: string, imageId: string): Promise<void> {
+  async record(key: string, imageId: string, description: string): Promise<void> {
     const entries = await this.load();
     const now = new Date().toISOString();
-    entries[key] = { image: imageId, created: now, lastUsed: now };
+    entries[key] = { image: imageId, created: now, lastUsed: now, description, usageCount: 1 };
     await this.save();
+  }
+
+  // Returns a copy of every entry with its key.
+  async list(): Promise<Array<{ key: string; entry: CacheEntry }>> {
+    const entries = await this.load();
+    return Object.entries(entries).map(([key, entry]) => ({ key, entry: { ...entry } }));
   }
 
   // Removes entries (all, or only those whose image is gone) and returns the removed keys with their images.

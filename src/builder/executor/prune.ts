@@ -14,7 +14,8 @@ export interface PruneResult {
   images: string[];
 }
 
-async function diskUsage(target: string): Promise<number> {
+// Returns the bytes of allocated blocks under target, or 0 when it does not exist.
+export async function diskUsage(target: string): Promise<number> {
   const stat = await fsp.lstat(target).catch(() => null);
   if (!stat) return 0;
   if (!stat.isDirectory()) return stat.blocks * 512;

@@ -63,6 +63,11 @@ async function acquireLock(directory: string): Promise<() => void> {
   };
 }
 
+// Reports whether a RUN step of this process has the shared cache mount directory mounted now.
+export function cacheMountInUse(directory: string): boolean {
+  return (cacheUsers.get(directory) ?? 0) > 0;
+}
+
 export function cacheMountsDirectory(stateDirectory: string): string {
   return path.join(stateDirectory, 'cache-mounts');
 }

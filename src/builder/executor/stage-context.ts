@@ -49,7 +49,7 @@ export async function commitStep(context: StageContext, instruction: string, inp
 
   session.logger.debug({ stage: context.stage.index, key, noCache: session.request.noCache }, 'build step cache miss');
   const image = await produce();
-  await session.cache.record(key, image.id);
+  await session.cache.record(key, image.id, instruction);
   streamText(context, ` ---> ${shortImageId(image.id)}\n`);
   context.image = image.id;
 }

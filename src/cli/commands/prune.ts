@@ -1,6 +1,7 @@
-// berth container prune and berth system prune, with docker's prompts and
-// report: "Deleted Containers:", "Deleted Networks:", "Deleted Volumes:",
-// "Deleted Images:" and "Total reclaimed space:".
+// berth container prune, berth system prune and berth builder prune, with
+// docker's prompts and report: "Deleted Containers:", "Deleted Networks:",
+// "Deleted Volumes:", "Deleted Images:", "Deleted build cache objects:" and
+// "Total reclaimed space:".
 import { CliError, type Command, type CommandContext } from '../command';
 import type { ApiClient } from '../client/api-client';
 import { humanSize } from '../format/units';
@@ -122,6 +123,23 @@ export const systemPruneCommand: Command = {
 
     const pruners = [pruneContainers, pruneNetworks, ...(volumes ? [pruneVolumes] : []), pruneImages, pruneBuildCache];
     await runPrunes(context, pruners, { all, filters });
+    return 0;
+  },
+};
+
+export const builderPruneCommand: Command = {
+  name: 'prune',
+  usage: '[OPTIONS]',
+  summary: 'Remove build cache',
+  flags: [{ name: 'all', short: 'a', kind: 'bool', description: 'Remove all unused build cache, not just dangling ones' }, FORCE_FLAG],
+  args: { max: 0 },
+  async run(context, flags) {
+    const all = flags.bool('all');
+    if (!flags.bool('force')) {
+      const warning = all ? 'WARNING! This will remove all build cache.' : 'WARNING! This will remove all dangling build cache.';
+      if (!(await confirm(context.streams.stdin, context.streams.stdout, `${warning} Are you sure you want to continue?`))) return 0;
+    }
+    await runPrunes(context, [pruneBuildCache], { all, filters: [] });
     return 0;
   },
 };

@@ -12,19 +12,20 @@ export class VerboseDiskUsage implements JsonMarshaler {
   readonly Images: ImageRow[];
   readonly Containers: ContainerRow[];
   readonly Volumes: VolumeRow[];
-  // Berth has no builder, so the build cache list is always empty.
-  readonly BuildCache: never[] = [];
+  // The API's build cache records as they arrived.
+  readonly BuildCache: Record<string, unknown>[];
 
-  constructor(usage: { Images?: ApiImageSummary[] | null; Containers?: ApiContainerSummary[] | null; Volumes?: ApiVolume[] | null }, now: number) {
+  constructor(usage: { Images?: ApiImageSummary[] | null; Containers?: ApiContainerSummary[] | null; Volumes?: ApiVolume[] | null; BuildCache?: object[] | null }, now: number) {
     this.Images = imageRows(usage.Images ?? [], { truncate: false, digests: false, now });
     this.Containers = (usage.Containers ?? []).map((container) => new ContainerRow(container, false, now));
     this.Volumes = (usage.Volumes ?? []).map((volume) => new VolumeRow(volume));
+    this.BuildCache = (usage.BuildCache ?? []).map((record) => ({ ...record }));
   }
 
   // Marshals as the Go struct does: fields in declaration order, each row as its own JSON.
   toTemplateJson(): string {
     const list = (rows: JsonMarshaler[]) => `[${rows.map((row) => row.toTemplateJson()).join(',')}]`;
-    return `{"Images":${list(this.Images)},"Containers":${list(this.Containers)},"Volumes":${list(this.Volumes)},"BuildCache":[]}`;
+    return `{"Images":${list(this.Images)},"Containers":${list(this.Containers)},"Volumes":${list(this.Volumes)},"BuildCache":${JSON.stringify(this.BuildCache)}}`;
   }
 }
 

@@ -6,14 +6,25 @@ import { FormatError, renderList, TABLE_PREFIX } from '../format/formatter';
 import { alignColumns } from '../format/tabwriter';
 import { renderVerboseFormat, VerboseDiskUsage } from './system-df-verbose';
 import { escapeJsonHtml, type JsonMarshaler } from '../format/template-functions';
-import { humanSize } from '../format/units';
+import { humanDuration, humanSize } from '../format/units';
 
 interface DiskUsageReply {
   LayersSize?: number;
   Images?: ApiImageSummary[] | null;
   Containers?: ApiContainerSummary[] | null;
   Volumes?: ApiVolume[] | null;
-  BuildCache?: { Size?: number; InUse?: boolean; Shared?: boolean }[] | null;
+  BuildCache?: ApiBuildCacheRecord[] | null;
+}
+
+interface ApiBuildCacheRecord {
+  ID?: string;
+  Type?: string;
+  Size?: number;
+  InUse?: boolean;
+  Shared?: boolean;
+  CreatedAt?: string;
+  LastUsedAt?: string | null;
+  UsageCount?: number;
 }
 
 interface SummaryLine {
@@ -121,6 +132,25 @@ function table(rows: string[][]): string {
   return alignColumns(rows.map((row) => row.join('\t')).join('\n') + '\n');
 }
 
+function timeSince(time: string | null | undefined, now: number): string {
+  const parsed = Date.parse(time ?? '');
+  return Number.isNaN(parsed) ? '' : `${humanDuration(now - parsed)} ago`;
+}
+
+// One row of docker's build cache table: the ID without "sha256:" cut to 12 characters, with "*" when in use.
+function buildCacheRow(record: ApiBuildCacheRecord, now: number): string[] {
+  const id = (record.ID ?? '').replace(/^sha256:/, '').slice(0, 12);
+  return [
+    record.InUse ? `${id}*` : id,
+    record.Type ?? '',
+    humanSize(record.Size ?? 0),
+    timeSince(record.CreatedAt, now),
+    timeSince(record.LastUsedAt, now),
+    String(record.UsageCount ?? 0),
+    String(record.Shared ?? false),
+  ];
+}
+
 function verboseReport(usage: DiskUsageReply, now: number): string {
   const images = imageRows(usage.Images ?? [], { truncate: true, digests: false, now });
   const imageTable = table([
@@ -145,7 +175,7 @@ function verboseReport(usage: DiskUsageReply, now: number): string {
   ]);
 
   const cacheSize = (usage.BuildCache ?? []).reduce((total, record) => total + (record.Size ?? 0), 0);
-  const cacheTable = table([['CACHE ID', 'CACHE TYPE', 'SIZE', 'CREATED', 'LAST USED', 'USAGE', 'SHARED']]);
+  const cacheTable = table([['CACHE ID', 'CACHE TYPE', 'SIZE', 'CREATED', 'LAST USED', 'USAGE', 'SHARED'], ...(usage.BuildCache ?? []).map((record) => buildCacheRow(record, now))]);
   return [
     `Images space usage:\n\n${imageTable}`,
     `Containers space usage:\n\n${containerTable}`,
