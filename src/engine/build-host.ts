@@ -231,8 +231,10 @@ export class EngineBuildHost implements BuildHost {
   hasImage(imageId: string): boolean {
     try {
       return this.dependencies.images.resolve(imageId).id === imageId;
-    } catch {
-      return false;
+    } catch (error) {
+      // Only a missing image is a cache miss; a failing store must fail the build, not rebuild silently.
+      if (error instanceof NotFoundError) return false;
+      throw error;
     }
   }
 
