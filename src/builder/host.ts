@@ -44,7 +44,7 @@ export interface RunStepRequest {
   network: 'default' | 'none' | 'host';
   // History entry text, such as "RUN /bin/sh -c make # buildkit".
   createdBy: string;
-  // For log lines and container names.
+  // ID of the build, for log lines and container names.
   buildId: string;
   // Called with the step container's ID once it exists, for the classic " ---> Running in <id>" line.
   onContainerCreated?: (containerId: string) => void;

@@ -35,6 +35,6 @@ export type BuildProgress = (message: BuildMessage) => void;
 
 export interface BuildResult {
   imageId: string;
-  // Normalized references tagged.
+  // The normalized references that the image was tagged with.
   tags: string[];
 }

@@ -232,7 +232,7 @@ export class EngineBuildHost implements BuildHost {
     try {
       return this.dependencies.images.resolve(imageId).id === imageId;
     } catch (error) {
-      // Only a missing image is a cache miss; a failing store must fail the build, not rebuild silently.
+      // Only a missing image is a cache miss. A failing store must fail the build, not rebuild silently.
       if (error instanceof NotFoundError) return false;
       throw error;
     }

@@ -1,5 +1,5 @@
 // FROM an image that is neither in the store nor pullable: the build error
-// says so as dockerd's classic builder does. The daemon uses only a loopback
+// reports that as dockerd's classic builder does. The daemon uses only a loopback
 // test registry as its mirror, so no public registry is contacted.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -118,7 +118,7 @@ test('builder prune without all keeps live entries', async () => {
   assert.equal(prompt.exitCode, 0, prompt.stderr);
   assert.match(prompt.stdout, /WARNING! This will remove all dangling build cache\./);
 
-  // Entries whose images exist stay; the cache mount is removed either way, as pruneBuildCache does.
+  // Entries whose images exist stay, but the cache mount is removed either way, as pruneBuildCache does.
   const remaining = await buildCache();
   assert.equal(remaining.filter((record) => record.Type === 'regular').length, before.filter((record) => record.Type === 'regular').length);
   assert.equal(remaining.filter((record) => record.Type === 'exec.cachemount').length, 0);

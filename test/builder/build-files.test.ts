@@ -38,7 +38,7 @@ after(async () => {
   for (const directory of contexts) await fsp.rm(directory, { recursive: true, force: true });
 });
 
-// A .tar.gz holding inner/hello.txt, made with the system tar.
+// A .tar.gz containing inner/hello.txt, made with the system tar.
 async function makeArchive(): Promise<Buffer> {
   const source = await fsp.mkdtemp(path.join(os.tmpdir(), 'berth-build-archive-'));
   try {

@@ -138,7 +138,7 @@ test('RUN mounts bind context and stages', async () => {
   await buildOk(daemon, directory, { tags: ['mount-image'] });
   const printed = await runInImage(daemon, 'mount-image', ['sh', '-c', 'cat /from-context /from-stage /scratch-listing /bind-mode; ls /input 2>&1 | head -1']);
   assert.equal(printed.split('\n').slice(0, 4).join('\n'), 'context value\ntool output\nfile\nread-only');
-  // Mounts are gone from the image: /input was only a mount target.
+  // Mounts are gone from the image, because /input was only a mount target.
   assert.doesNotMatch(printed.split('\n')[4] ?? '', /value\.txt/);
   // The rw mount wrote to a copy, so the context file is unchanged.
   assert.equal(await fsp.readFile(`${directory}/input/value.txt`, 'utf8'), 'context value\n');

@@ -1,6 +1,6 @@
 // Checks berth build's context packing against the real docker CLI: both
 // send their build request to a small HTTP server on a unix socket in a
-// temporary directory, and the tars they send must hold the same entries.
+// temporary directory, and the tars they send must contain the same entries.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

@@ -87,7 +87,7 @@ test('copy symlinks stay inside roots', async (t) => {
   fs.mkdirSync(path.join(context, 'tree'));
   fs.symlinkSync('/etc/hostname', path.join(context, 'tree/host-link'));
 
-  // Named directly, the link resolves with the context as "/": /etc/hostname is absent there.
+  // Named directly, the link resolves with the context as "/", where /etc/hostname is absent.
   await assert.rejects(planCopy(context, [{ kind: 'path', path: 'link-to-host' }], options(), temporary), /file not found in build context/);
   fs.mkdirSync(path.join(context, 'etc'));
   fs.writeFileSync(path.join(context, 'etc/hostname'), 'context etc hostname');

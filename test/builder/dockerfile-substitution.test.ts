@@ -204,7 +204,7 @@ test('COPY heredoc expansion follows the delimiter', () => {
   assert.equal(copy.sources[1].heredoc?.content, 'name=$NAME\n');
 });
 
-test('RUN heredoc is not expanded by the parser', () => {
+test('parser leaves RUN heredoc unexpanded', () => {
   const run = stageInstructions('FROM busybox\nRUN <<EOF\necho $NAME\nEOF\n')[0];
   assert.deepEqual(expandInstruction(run, ENVIRONMENT), run);
   assert.equal(run.heredocs[0].content, 'echo $NAME\n');

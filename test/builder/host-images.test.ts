@@ -25,8 +25,8 @@ after(async () => {
 // Runs a container from image that writes a file, commits it (tagged when reference is given) and removes the container.
 async function commitChild(image: string, file: string, reference?: string): Promise<string> {
   const name = `c-${file}`;
-  const made = await docker(daemon, ['run', '--name', name, image, 'sh', '-c', `echo ${file} > /${file}`]);
-  assert.equal(made.exitCode, 0, made.stderr);
+  const run = await docker(daemon, ['run', '--name', name, image, 'sh', '-c', `echo ${file} > /${file}`]);
+  assert.equal(run.exitCode, 0, run.stderr);
   const query = new URLSearchParams({ container: name });
   if (reference) {
     const [repo, tag] = reference.split(':');
@@ -87,7 +87,7 @@ test('listing hides intermediate images without all', async () => {
   assert.ok(!cliPlain.stdout.split('\n').includes(middle), cliPlain.stdout);
 });
 
-test('prune keeps a parent while its child exists', async () => {
+test('prune keeps parent of live child', async () => {
   const middle = await commitChild('busybox', 'six');
   await commitChild(middle, 'seven', 'pruned:v1');
   const leaf = await commitChild('busybox', 'eight');

@@ -264,7 +264,7 @@ test('restart removes interrupted build leftovers', async () => {
   const mounted = await engine.buildHost.mountImage(busyboxId);
   assert.equal(mountsUnder(engine.buildHost.temporaryDirectory).length, 1);
 
-  // A new engine on the same root plays the daemon started after a kill, so the old one's state is left as it was.
+  // A new engine on the same root acts as the daemon started after a kill, so the old one's state is left as it was.
   engine.shutdown();
   engine = await startEngine();
 

@@ -36,7 +36,7 @@ async function build(request: ApiRequest, reply: Reply, services: ApiServices): 
     request.body.resume();
   }
   if (request.signal.aborted) {
-    // The client went away, so there is nobody to send the end of the stream to.
+    // The client went away, so the end of the stream has no receiver.
     output.body?.destroy();
     return;
   }

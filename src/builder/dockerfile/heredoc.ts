@@ -65,7 +65,7 @@ export function findHeredocMarkers(line: string): HeredocMarker[] {
   return markers;
 }
 
-// Removes leading tabs from every line, as `<<-` asks.
+// Removes leading tabs from every line, as `<<-` specifies.
 export function chompHeredocContent(content: string): string {
   return content.replace(/^\t+/gm, '');
 }

@@ -10,9 +10,9 @@ export interface CacheEntry {
   image: string;
   created: string;
   lastUsed: string;
-  // The step's instruction; absent in entries written before it was recorded.
+  // The step's instruction. Entries written before it was recorded lack it.
   description?: string;
-  // Builds that produced or reused the entry; absent in older entries.
+  // Number of builds that produced or reused the entry. Older entries lack it.
   usageCount?: number;
 }
 

@@ -34,7 +34,7 @@ async function indexRecords(host: BuildHost): Promise<BuildCacheRecord[]> {
     type: 'regular',
     description: entry.description ?? entry.image,
     inUse: false,
-    // An entry whose image is gone holds nothing, and an entry whose image exists shares its bytes with the image.
+    // An entry whose image is gone contains nothing, and an entry whose image exists shares its bytes with the image.
     shared: host.hasImage(entry.image),
     size: 0,
     createdAt: entry.created,
@@ -54,7 +54,7 @@ async function cacheMountRecords(host: BuildHost): Promise<BuildCacheRecord[]> {
     const stat = await fsp.stat(directory).catch(() => null);
     if (!stat) continue;
 
-    // The .id file stores the id= the Dockerfile gave; the directory name is a hash of it.
+    // The .id file stores the id= value from the Dockerfile, and the directory name is a hash of it.
     const id = await fsp.readFile(`${directory}.id`, 'utf8').catch(() => name);
     records.push({
       id: name,
