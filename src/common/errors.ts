@@ -65,7 +65,7 @@ export class UnavailableError extends EngineError {
   }
 }
 
-// The request asked for the state the object is already in (HTTP 304 in Docker's API: stop of a stopped container).
+// The requested state is the object's current state (HTTP 304 in Docker's API: stop of a stopped container).
 export class NotModifiedError extends EngineError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('not-modified', message, options);

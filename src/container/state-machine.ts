@@ -1,5 +1,5 @@
 // Container states and the transitions between them, in one table. Docker
-// reports these status names; the engine refuses any other transition with
+// reports these status names; the engine rejects any other transition with
 // an error naming both states.
 import { ConflictError } from '../common/errors';
 import type { ContainerStatus } from './types';

@@ -136,7 +136,7 @@ export interface ContainerSpec {
   dns?: string[];
   dnsSearch?: string[];
   dnsOptions?: string[];
-  // --add-host values, "name:address"; "host-gateway" stands for the default bridge's gateway.
+  // --add-host values, "name:address". "host-gateway" means the default bridge's gateway.
   extraHosts?: string[];
   // [height, width] of the terminal when tty is true.
   consoleSize: [number, number] | null;

@@ -64,7 +64,7 @@ export async function main(argv: string[]): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'berthd stopping; containers keep running');
+    logger.info({ signal }, 'berthd stopping, containers keep running');
     engine.shutdown();
     void server
       .close()

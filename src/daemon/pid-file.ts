@@ -1,5 +1,5 @@
 // The daemon's PID file doubles as a lock: a second berthd for the same
-// instance refuses to start while the first one lives.
+// instance fails at start while the first one runs.
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { ConflictError } from '../common/errors';

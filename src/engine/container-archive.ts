@@ -136,7 +136,7 @@ export class ContainerArchive {
         await entry(pack, { ...header, name: `${base}/`, type: 'directory' });
         // File mounts below the directory (/etc/hostname, /etc/hosts, /etc/resolv.conf, file binds) replace the
         // placeholder files under them, so the copy has the content the container reads there.
-        // NOTE: directory mounts and volumes below a copied directory are not entered; their mount points are copied empty.
+        // NOTE: directory mounts and volumes below a copied directory are not entered, so their mount points are copied empty.
         const mountedFileAt = (name: string) => resolver.mountSourceAt(path.posix.join(location.containerPath, name));
         await rebaseInto(pack, directoryTar(location.hostPath, 'filesystem', this.logger), base, mountedFileAt);
       } else if (stats.isSymbolicLink()) {

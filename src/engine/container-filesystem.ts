@@ -134,7 +134,7 @@ export class ContainerFilesystem {
       return this.images.lowerLayers(record.imageId).absoluteLowerDirs;
     } catch (error) {
       // The image was removed with force; every file of the writable layer then counts as added.
-      this.logger.warn({ container: record.id, image: record.imageId, err: error }, 'image of the container is gone; diff compares with an empty image');
+      this.logger.warn({ container: record.id, image: record.imageId, err: error }, 'image of the container not found, so diff compares with an empty image');
       return [];
     }
   }

@@ -9,11 +9,11 @@ import type { ContainerService } from './container-service';
 import type { EventLog } from './events';
 
 export interface PruneContainersOptions {
-  // Unix seconds; only containers created before it are removed. null for no bound.
+  // Cutoff in Unix seconds: only containers created before it are removed. null for no cutoff.
   until: number | null;
-  // "key" or "key=value" conditions that must all hold (Docker's "label" filter).
+  // "key" or "key=value" conditions that must all match (Docker's "label" filter).
   labels: string[];
-  // "key" or "key=value" conditions of which none may hold (Docker's "label!" filter).
+  // "key" or "key=value" conditions of which none may match (Docker's "label!" filter).
   excludedLabels: string[];
 }
 
@@ -51,7 +51,7 @@ export async function pruneContainers(
   for (const record of containers.list().filter((candidate) => selected(candidate, options))) {
     const size = await directorySize(upperDir(record.id));
     try {
-      // Docker's prune keeps anonymous volumes; `volume prune` removes them.
+      // Docker's container prune keeps anonymous volumes. `volume prune` removes them.
       await containers.remove(record.id, { force: false, volumes: false });
     } catch (error) {
       // A container started or removed since the list is not pruned.

@@ -42,7 +42,7 @@ export async function recoverContainers(service: ContainerService, store: Contai
           logger.info({ container: record.id, exitCode: exit.exitCode }, 'container exited while berthd was down');
           await service.recordExitLocked(record, exit.exitCode, exit.oomKilled, exit.finishedAt);
         } else {
-          logger.warn({ container: record.id }, 'container is gone without an exit code; the host probably rebooted');
+          logger.warn({ container: record.id }, 'container is gone without an exit code, probably because the host rebooted');
           await service.recordExitLocked(record, UNKNOWN_EXIT_CODE, false, new Date().toISOString());
         }
       });
@@ -51,8 +51,8 @@ export async function recoverContainers(service: ContainerService, store: Contai
     }
   }
 
-  // Docker starts a stopped container with the "always" policy again when its daemon starts;
-  // only "unless-stopped" remembers that the user stopped it.
+  // Docker starts a stopped container with the "always" policy again when its daemon starts.
+  // Only "unless-stopped" remembers that the user stopped it.
   for (const id of stoppedAlways) {
     try {
       logger.info({ container: id }, 'starting a stopped container with restart policy always');

@@ -47,7 +47,7 @@ export function nativeSys(): NativeSys {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       loaded = require(addonPath) as NativeSys;
     } catch (error) {
-      throw new Error(`load native addon ${addonPath}: ${(error as Error).message}; run "npm run build" first`, { cause: error });
+      throw new Error(`load native addon ${addonPath}: ${(error as Error).message}. Run "npm run build" first`, { cause: error });
     }
   }
   return loaded;

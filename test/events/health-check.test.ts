@@ -30,7 +30,7 @@ async function health(name: string): Promise<Health> {
   return JSON.parse(result.stdout) as Health;
 }
 
-// Polls State.Health until the predicate holds, returning every observation on the way.
+// Polls State.Health until the predicate returns true, returning every observation on the way.
 async function observeUntil(name: string, done: (state: Health) => boolean, timeoutMs = 10_000): Promise<Health[]> {
   const observed: Health[] = [];
   const deadline = Date.now() + timeoutMs;

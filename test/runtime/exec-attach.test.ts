@@ -99,7 +99,7 @@ describe('attach and exec', () => {
     const output = record(session);
     await output.waitFor(/40 120/);
     await fixture.runtime.resize(container.id, 30, 100);
-    // conmon applies a resize asynchronously to stdin, so the size is asked again until it shows.
+    // conmon applies a resize asynchronously to stdin, so the size is read again until it shows.
     await pollOutput(session, output, /30 100/);
     session.writeStdin(Buffer.from('q\n'));
     await output.ended;

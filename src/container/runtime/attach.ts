@@ -75,12 +75,12 @@ export class AttachSession implements StdioSession {
       // it never read. Its last output packets are still queued, so read them
       // before ending the session. A second report without progress ends it.
       if (this.socketErrorReported) {
-        this.logger.debug({ ...this.logIds, status }, 'attach socket reported an error again; ending the session');
+        this.logger.debug({ ...this.logIds, status }, 'attach socket reported a second error without progress, ending the session');
         this.close();
         return;
       }
       this.socketErrorReported = true;
-      this.logger.debug({ ...this.logIds, status }, 'attach socket reported an error; reading the queued output');
+      this.logger.debug({ ...this.logIds, status }, 'attach socket reported an error, reading the queued output');
       this.readPackets();
       if (!this.closed) this.watch?.restart();
       return;
@@ -96,13 +96,13 @@ export class AttachSession implements StdioSession {
         length = fs.readSync(this.fd, this.buffer, 0, this.buffer.length, null);
       } catch (error) {
         if (hasErrorCode(error, 'EAGAIN') || hasErrorCode(error, 'EINTR')) return;
-        // When conmon closed without reading all of stdin, Linux (checked on 6.18)
-        // returns ECONNRESET once, ahead of the packets still queued. The next reads return them.
+        // When conmon closed without reading all of stdin, Linux (checked on 6.18) returns
+        // ECONNRESET once, ahead of the packets still queued. The next reads return them.
         if (hasErrorCode(error, 'ECONNRESET') && !this.resetReported) {
           this.resetReported = true;
           continue;
         }
-        if (!hasErrorCode(error, 'ECONNRESET')) this.logger.warn({ ...this.logIds, err: error }, 'reading the attach socket failed; ending the session');
+        if (!hasErrorCode(error, 'ECONNRESET')) this.logger.warn({ ...this.logIds, err: error }, 'reading the attach socket failed, ending the session');
         this.close();
         return;
       }
@@ -156,7 +156,7 @@ export class AttachSession implements StdioSession {
           this.updateEvents();
           return;
         }
-        this.logger.debug({ ...this.logIds, err: error, droppedPackets: this.pendingWrites.length }, 'writing stdin to the attach socket failed; dropping the input');
+        this.logger.debug({ ...this.logIds, err: error, droppedPackets: this.pendingWrites.length }, 'writing stdin to the attach socket failed, dropping the input');
         this.pendingWrites.length = 0;
       }
     }

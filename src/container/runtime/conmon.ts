@@ -131,7 +131,7 @@ class MessageReader {
 async function moveMonitor(directories: string[], pid: number, options: Pick<ConmonLaunchOptions, 'logger' | 'logIds'>): Promise<void> {
   const failures = await moveProcess(directories, pid);
   for (const failure of failures) {
-    options.logger.warn({ ...options.logIds, pid, cgroup: failure.directory, err: failure.error }, 'could not move conmon into its cgroup; it stays in berthd\'s cgroup');
+    options.logger.warn({ ...options.logIds, pid, cgroup: failure.directory, err: failure.error }, 'moving conmon into its cgroup failed, so it stays in berthd\'s cgroup');
   }
 }
 
@@ -148,7 +148,7 @@ export async function moveMonitorLater(directories: string[], pidFile: string, o
     const pid = await readPidFile(pidFile);
     await moveMonitor(directories, pid, options);
   } catch (error) {
-    options.logger.warn({ ...options.logIds, pidFile, err: error }, 'could not move conmon into its cgroup; it stays in berthd\'s cgroup');
+    options.logger.warn({ ...options.logIds, pidFile, err: error }, 'moving conmon into its cgroup failed, so it stays in berthd\'s cgroup');
   }
 }
 

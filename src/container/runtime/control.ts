@@ -9,7 +9,7 @@ const RESIZE_MESSAGE_TYPE = 1;
 
 export async function writeResizeMessage(fifo: string, height: number, width: number, description: string): Promise<void> {
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0 || height > 65535 || width > 65535) {
-    throw new InvalidArgumentError(`resize ${description}: invalid size ${height}x${width}; height and width must be integers from 0 to 65535`);
+    throw new InvalidArgumentError(`resize ${description}: invalid size ${height}x${width}: height and width must be integers from 0 to 65535`);
   }
   let handle: fs.FileHandle;
   try {

@@ -63,7 +63,7 @@ export class ExitWatcher {
       else rescan();
     });
     this.watcher.on('error', (error) => {
-      this.logger.warn({ directory: this.exitsDir, err: error }, 'watching the exit directory failed; relying on rescans');
+      this.logger.warn({ directory: this.exitsDir, err: error }, 'watching the exit directory failed, relying on rescans');
     });
     this.timer = setInterval(rescan, RESCAN_INTERVAL_MS);
     this.timer.unref();

@@ -165,7 +165,7 @@ export function validateSysctls(sysctls: Record<string, string>, options: { host
     const ipc = NAMESPACED_IPC_SYSCTLS.has(name) || name.startsWith('fs.mqueue.');
     const network = name.startsWith('net.');
     if (!ipc && !network) {
-      throw new InvalidArgumentError(`invalid sysctl "${name}": it is not namespaced, so a container cannot set it; only net.*, fs.mqueue.*, kernel.msg*, kernel.sem and kernel.shm* are allowed`);
+      throw new InvalidArgumentError(`invalid sysctl "${name}": it is not namespaced, so a container cannot set it. Only net.*, fs.mqueue.*, kernel.msg*, kernel.sem and kernel.shm* are allowed`);
     }
     if (ipc && options.hostIpc) {
       throw new InvalidArgumentError(`invalid sysctl "${name}": not allowed with --ipc=host, because it would change the host's IPC namespace`);

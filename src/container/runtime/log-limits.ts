@@ -5,13 +5,13 @@ import { InvalidArgumentError } from '../../common/errors';
 import type { LogConfig } from '../types';
 
 export interface LogLimits {
-  // Bytes one log file may reach before conmon starts a new one; null for no limit.
+  // Maximum bytes of one log file before conmon starts a new one, or null for no limit.
   maxSize: number | null;
-  // Files kept, the one conmon writes included (Docker's max-file, at least 1).
+  // Maximum number of log files, counting the one conmon writes (Docker's max-file, at least 1).
   maxFile: number;
 }
 
-// Keys Docker's json-file driver accepts; Berth acts on max-size and max-file
+// Keys Docker's json-file driver accepts. Berth acts on max-size and max-file
 // and stores the others for inspect.
 const KNOWN_OPTIONS = new Set(['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag', 'mode', 'max-buffer-size']);
 

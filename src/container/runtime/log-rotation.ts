@@ -3,7 +3,7 @@
 // conmon 2.1.6 enforces max-size itself (--log-size-max): before a write
 // that would pass the limit it opens "<log>.tmp" empty and renames it over
 // "<log>", so the old file's inode loses its last name. It has no option to
-// keep older files. berthd therefore holds a second name, "<log>.held", for
+// keep older files, so berthd keeps a second hard link, "<log>.held", to
 // the inode conmon writes. When conmon replaces "<log>", the held inode is
 // the previous file, and berthd renames it to "<log>.1" after shifting
 // "<log>.1".."<log>.(max-file - 2)" up by one and dropping the oldest.
@@ -52,15 +52,15 @@ async function ignoreMissing(operation: Promise<void>): Promise<void> {
 // Brings the kept files up to date with what conmon did since the last call.
 // Returns true when it moved a replaced file into "<log>.1".
 export async function keepReplacedLog(logPath: string, maxFile: number): Promise<boolean> {
-  const held = heldLogPath(logPath);
+  const heldPath = heldLogPath(logPath);
   if (maxFile <= 1) {
-    await fsp.rm(held, { force: true });
+    await fsp.rm(heldPath, { force: true });
     return false;
   }
 
   const current = await inodeOf(logPath);
   if (current === null) return false;
-  const heldInode = await inodeOf(held);
+  const heldInode = await inodeOf(heldPath);
   if (heldInode === current) return false;
 
   let moved = false;
@@ -70,13 +70,13 @@ export async function keepReplacedLog(logPath: string, maxFile: number): Promise
     for (let index = maxFile - 2; index >= 1; index--) {
       await ignoreMissing(fsp.rename(`${logPath}.${index}`, `${logPath}.${index + 1}`));
     }
-    await fsp.rename(held, `${logPath}.1`);
+    await fsp.rename(heldPath, `${logPath}.1`);
     moved = true;
   }
 
-  // conmon may replace the file between the lstat and this link; then the
-  // newer inode is held and the one between them is lost, which costs history, not disk.
-  await ignoreMissing(fsp.link(logPath, held));
+  // conmon may replace the file between the lstat and this link. Then the
+  // newer inode is held and the one between them is lost: history, not disk.
+  await ignoreMissing(fsp.link(logPath, heldPath));
   return moved;
 }
 
@@ -117,9 +117,9 @@ export class LogKeeper {
       watcher = fs.watch(path.dirname(logPath), { persistent: false }, (_event, file) => {
         if (file === null || file === name) void check();
       });
-      watcher.on('error', (error) => this.logger.debug({ container: containerId, err: error }, 'log directory watch failed; polling only'));
+      watcher.on('error', (error) => this.logger.debug({ container: containerId, err: error }, 'log directory watch failed, polling only'));
     } catch (error) {
-      this.logger.debug({ container: containerId, err: error }, 'log directory watch failed; polling only');
+      this.logger.debug({ container: containerId, err: error }, 'log directory watch failed, polling only');
     }
     const timer = setInterval(() => void check(), POLL_MS);
     timer.unref();

@@ -97,12 +97,12 @@ function waitForChange(file: string, signal: AbortSignal | undefined): Promise<v
 async function olderLogFiles(logPath: string, maxFile: number): Promise<string[]> {
   if (maxFile <= 1) return [];
   const files: string[] = [];
-  for (const kept of keptLogPaths(logPath, maxFile)) {
-    if (await inodeOf(kept) !== null) files.push(kept);
+  for (const keptPath of keptLogPaths(logPath, maxFile)) {
+    if (await inodeOf(keptPath) !== null) files.push(keptPath);
   }
-  const held = heldLogPath(logPath);
-  const heldInode = await inodeOf(held);
-  if (heldInode !== null && heldInode !== (await inodeOf(logPath))) files.push(held);
+  const heldPath = heldLogPath(logPath);
+  const heldInode = await inodeOf(heldPath);
+  if (heldInode !== null && heldInode !== (await inodeOf(logPath))) files.push(heldPath);
   return files;
 }
 

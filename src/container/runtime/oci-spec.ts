@@ -172,7 +172,7 @@ export function buildOciSpec(inputs: SpecInputs): OciSpec {
 const UINT64_MAX = '18446744073709551615';
 
 // JSON for config.json: rlimit values marked RLIM_INFINITY become 2^64 - 1,
-// which no JavaScript number represents exactly. A random token stands in for
+// which no JavaScript number represents exactly. A random token replaces
 // them while stringifying, so no other string in the spec can be mistaken.
 export function serializeSpec(value: unknown): string {
   const token = `berth-uint64-max-${randomBytes(8).toString('hex')}`;

@@ -73,7 +73,7 @@ export class ContainerRuntime {
     await Promise.all(directories.map((directory) => fs.mkdir(directory, { recursive: true, mode: 0o700 })));
 
     const binary = this.config.runtimePath ?? findExecutable(this.config.runtime);
-    if (!binary) throw new Error(`find OCI runtime ${this.config.runtime}: not found in PATH; set runtimePath in the daemon config`);
+    if (!binary) throw new Error(`find OCI runtime ${this.config.runtime}: not found in PATH. Set runtimePath in the daemon config`);
     await fs.access(this.config.conmonPath, fsConstants.X_OK).catch((error: unknown) => {
       throw new Error(`find conmon at ${this.config.conmonPath}: ${(error as Error).message}`, { cause: error });
     });
@@ -83,7 +83,7 @@ export class ContainerRuntime {
     this.layout = detectCgroupLayout();
     this.monitorCgroups = monitorCgroupDirectories(this.layout, path.posix.join('/', this.config.cgroupParent, 'monitors'));
     await createCgroups(this.monitorCgroups).catch((error: unknown) => {
-      this.logger.warn({ cgroups: this.monitorCgroups, err: error }, 'could not create the monitor cgroups; conmon will stay in berthd\'s cgroup');
+      this.logger.warn({ cgroups: this.monitorCgroups, err: error }, 'creating the monitor cgroups failed, so conmon stays in berthd\'s cgroup');
       this.monitorCgroups = [];
     });
     this.logger.info({ runtime: binary, cgroupMode: this.layout.mode }, 'runtime ready');
@@ -129,7 +129,7 @@ export class ContainerRuntime {
       '--socket-dir-path', this.stores.conmonSockets,
       '--log-level', CONMON_LOG_LEVEL,
     ];
-    // conmon replaces the log file at this size by itself, so the bound holds while berthd is down.
+    // conmon replaces the log file at this size by itself, so the limit applies while berthd is down.
     const limits = logLimitsOf(record);
     if (record.logDriver !== 'none' && limits.maxSize !== null) args.push('--log-size-max', String(limits.maxSize));
     // With a TTY the terminal carries stdin too.
@@ -182,7 +182,7 @@ export class ContainerRuntime {
   private async releaseContainer(id: string): Promise<void> {
     if (this.config.runtime === 'runc') {
       const released = await releaseThroughExecFifo(path.join(this.stores.runtimeRoot, id)).catch((error: unknown) => {
-        this.logger.debug({ container: id, err: error }, 'starting through the exec FIFO failed; running runc start');
+        this.logger.debug({ container: id, err: error }, 'starting through the exec FIFO failed, running runc start');
         return false;
       });
       if (released) return;
@@ -324,7 +324,7 @@ export class ContainerRuntime {
     return readLogFile(record.logPath, options, isRunning, signal, logLimitsOf(record).maxFile);
   }
 
-  // Starts keeping the older log files of a running container (max-file above 1); recovery calls it
+  // Starts keeping the older log files of a running container (max-file above 1). Recovery calls it
   // for containers that kept running while berthd was down.
   keepLogs(record: ContainerRecord): void {
     if (record.logDriver === 'none') return;
@@ -390,7 +390,7 @@ export class ContainerRuntime {
     this.exitWatcher.forget(containerId);
     // Never delete through a live mount: that would delete the container's files.
     if (await isMountPoint(paths.rootfsDir)) {
-      this.logger.error({ container: containerId, rootfs: paths.rootfsDir }, 'root file system is still mounted; leaving the run directory in place');
+      this.logger.error({ container: containerId, rootfs: paths.rootfsDir }, 'root file system is still mounted, leaving the run directory in place');
       return;
     }
     await fs.rm(paths.bundleDir, { recursive: true, force: true });
@@ -402,7 +402,7 @@ function logLimitsOf(record: ContainerRecord): LogLimits {
   try {
     return parseLogLimits(record.spec.logConfig?.config ?? {}, record.spec.logConfig?.type);
   } catch {
-    // create rejects invalid options, so only a hand-edited record gets here: it logs without limits.
+    // create rejects invalid options, so only a hand-edited record gets here. It logs without limits.
     return { maxSize: null, maxFile: 1 };
   }
 }
