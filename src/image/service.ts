@@ -83,7 +83,7 @@ export class ImageService {
     await this.collectGarbage();
   }
 
-  // Returns every image but the internal scratch image; callers hide intermediate images themselves (see isIntermediate).
+  // Returns every image but the internal scratch image. Callers hide intermediate images themselves (see isIntermediate).
   list(): ImageRecord[] {
     return this.metadata
       .ids()
@@ -199,7 +199,7 @@ export class ImageService {
 
   // Removes the images the filters select that no container uses, with their
   // references, then the layers and blobs nothing else uses. An image that
-  // others were made from stays while they exist; when the last child goes,
+  // others were made from stays while they exist. When the last child goes,
   // its untagged parents go with it, as with `docker rmi`. spaceReclaimed is
   // the content size of the removed layers.
   async prune(filters: PruneFilters, usedBy: (imageId: string) => string | null): Promise<{ untagged: string[]; deleted: string[]; spaceReclaimed: number }> {
@@ -300,7 +300,7 @@ export class ImageService {
     return this.builder.commitContainer({ ...request, reference });
   }
 
-  // Stores an image with the parent's layers and a new runtime config (a build step such as ENV); returns its ID.
+  // Stores an image with the parent's layers and a new runtime config (a build step such as ENV), and returns its ID.
   async deriveImage(request: { parentId: string; runtimeConfig: ImageRuntimeConfig; createdBy: string }): Promise<string> {
     return this.builder.deriveImage(request);
   }
@@ -403,13 +403,13 @@ export class ImageService {
   // Pins an image's layers so that garbage collection keeps them while a mount
   // uses them, even if the image is removed meanwhile. Returns the release function.
   holdLayers(imageId: string): () => void {
-    const held = this.chainIdsOf(imageId);
-    for (const chainId of held) this.layers.acquire(chainId);
+    const chainIds = this.chainIdsOf(imageId);
+    for (const chainId of chainIds) this.layers.acquire(chainId);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      for (const chainId of held) this.layers.release(chainId);
+      for (const chainId of chainIds) this.layers.release(chainId);
     };
   }
 

@@ -52,7 +52,7 @@ export interface ImageRecord {
   size: number;
   // When the image entered this store (ISO 8601).
   loadedAt: string;
-  // ID of the image this one was made from by `commit` or a build step, as Docker records it; absent for loaded and pulled images.
+  // ID of the image this one was made from by `commit` or a build step, as Docker records it. Absent for loaded and pulled images.
   parent?: string;
 }
 

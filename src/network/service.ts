@@ -390,7 +390,7 @@ export class NetworkService {
           }
           log.warn({ ...ids, bridge, recreated: !link }, 'restored endpoint of a running container');
         } catch (error) {
-          log.error({ ...ids, err: error }, 'restore endpoint of a running container failed; its container stays cut off from the network');
+          log.error({ ...ids, err: error }, 'restore endpoint of a running container failed, so the container stays cut off from the network');
         }
       }
     }

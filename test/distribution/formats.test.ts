@@ -51,7 +51,8 @@ test('uncompressed layer pulls and runs', async () => {
 
 test('corrupted blob fails with digest mismatch', async () => {
   const good = makeLayerTar({ 'good.txt': 'this layer stays intact\n' });
-  // The text names the repository, so a shared registry never holds this blob for another run.
+  // The text contains the per-run repository name, so the blob's digest is unique to this run
+  // and a shared registry cannot already contain it from another run.
   const tar = makeLayerTar({ 'hello.txt': `this blob gets corrupted in ${registry.repository('test/corrupt')}\n` });
   const pushed = await pushDerivedImage(registry, registry.repository('test/corrupt'), 'latest', base, [
     { uncompressed: good, blob: good, mediaType: 'application/vnd.oci.image.layer.v1.tar' },

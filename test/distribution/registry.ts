@@ -163,7 +163,7 @@ export async function useRegistry(variant: RegistryVariant = 'plain'): Promise<T
 
   const setting = (suffix: string): string => {
     const value = process.env[`${variable}_${suffix}`];
-    if (!value) throw new Error(`shared test registry ${host}: ${variable}_${suffix} is not set; start the registries with scripts/test-registries.sh start`);
+    if (!value) throw new Error(`shared test registry ${host}: ${variable}_${suffix} is not set. Start the registries with scripts/test-registries.sh start`);
     return value;
   };
   const prefix = `run-${randomBytes(6).toString('hex')}/`;

@@ -51,7 +51,7 @@ test('transient failures are retried', async () => {
   assert.equal(proxy.counts.get(`GET /v2/${registry.repository('library/busybox')}/blobs/${layerDigest}`), 3, 'the layer was fetched three times');
   const log = fs.readFileSync(daemon.logFile, 'utf8');
   assert.match(log, /retrying/);
-  // The layer was unpacking while it downloaded, so the restart sends it through the unpack of the finished file.
+  // The layer was unpacking while it downloaded, so after the restart the finished file is unpacked again.
   assert.match(log, /unpacking the downloaded blob again/);
 });
 

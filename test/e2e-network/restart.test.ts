@@ -69,7 +69,7 @@ async function inContainer(pid: number, args: string[], timeoutMs: number) {
 // Fetches http://<name>/ from inside the container: a name lookup through the embedded DNS, then HTTP.
 // Returns the body, or a description of the failure.
 async function fetchByName(pid: number, name: string, timeoutMs = 5000): Promise<string> {
-  // NOTE: the image's busybox wget dies of SIGSEGV when given -T, so the subprocess timeout bounds it instead.
+  // NOTE: the image's busybox wget crashes with SIGSEGV when given -T, so the subprocess timeout bounds it instead.
   try {
     const result = await inContainer(pid, ['/bin/busybox', 'wget', '-q', '-O', '-', `http://${name}/`], timeoutMs);
     return result.exitCode === 0 ? result.stdout : `wget exit ${result.exitCode}: ${result.stderr.trim()}`;

@@ -165,13 +165,13 @@ test('resolver survives service restart', async () => {
   await service.init();
 });
 
-test('qualified names need the asker on that network', async () => {
+test('qualified name needs a shared network', async () => {
   const service = networking.service;
   const north = await service.create({ name: 'north' });
   await service.create({ name: 'south' });
   const northGateway = north.ipam?.gateway as string;
 
-  // web is on both networks; client only on north; lone only on south; both on north then south.
+  // web is on both networks, client only on north, lone only on south, and both on north then south.
   const webId = containerId();
   await service.prepareSandbox(webId);
   const webNorth = await service.connect(webId, 'north', { name: 'web', aliases: ['www'] });
@@ -187,15 +187,15 @@ test('qualified names need the asker on that network', async () => {
   await service.connect(bothId, 'north', { name: 'both' });
   await service.connect(bothId, 'south', { name: 'both' });
 
-  // Positive: the name and the alias qualified with the asker's own network.
+  // Positive: the name and the alias qualified with the client's own network.
   assert.equal(await lookupWhenReady(clientPath, northGateway, 'web.north'), webNorth.ipAddress);
   assert.equal(await lookup(clientPath, northGateway, 'WWW.North'), webNorth.ipAddress);
 
-  // Negative: the same container name qualified with a network the asker is not on.
+  // Negative: the same container name qualified with a network the client is not on.
   assert.equal(await lookup(clientPath, northGateway, 'web.south'), 'ENOTFOUND');
   assert.equal(await lookup(clientPath, northGateway, 'lone.south'), 'ENOTFOUND');
   assert.equal(await lookup(lonePath, lone.gateway, 'client.north'), 'ENOTFOUND');
-  assert.ok(upstreamQueries.includes('web.south'), 'a name the asker may not see is forwarded like any unknown name');
+  assert.ok(upstreamQueries.includes('web.south'), 'a name hidden from the client is forwarded like any unknown name');
 
   // A container on both networks queries its first network's resolver and still resolves south's names.
   assert.equal(await lookup(bothPath, northGateway, 'web.south'), webSouth.ipAddress);

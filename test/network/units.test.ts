@@ -92,7 +92,7 @@ test('dns codec round trip', () => {
   assert.equal(parseQuestion(response), null);
 });
 
-// A user bridge network record with the given endpoints, as the store keeps it.
+// A user bridge network record with the given endpoints, as the store saves it.
 function userNetwork(name: string, thirdOctet: number, endpoints: { container: string; host: number; name: string; aliases?: string[] }[]): NetworkRecord {
   const subnet = `10.99.${thirdOctet}.0/24`;
   const gateway = `10.99.${thirdOctet}.1`;

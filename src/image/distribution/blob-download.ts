@@ -19,8 +19,8 @@ const TRANSIENT_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORT
 export class BlobVerificationError extends InvalidArgumentError {}
 
 // Writes the blob to file and calls onBytes with the bytes received so far.
-// A transient failure restarts the download from the beginning, up to three
-// attempts, and calls onRestart before the file is removed for the next one.
+// A transient failure restarts the download from the beginning, for at most
+// three attempts. Every failed attempt calls onRestart, then removes the file.
 export async function downloadBlob(
   client: RegistryClient,
   descriptor: Descriptor,
@@ -59,7 +59,7 @@ async function downloadOnce(client: RegistryClient, descriptor: Descriptor, file
       throw new BlobVerificationError(`filesystem layer verification failed for digest ${descriptor.digest}: digest mismatch: the content hashes to ${actual}`);
     }
   } finally {
-    // Frees the worker's hash when digest() was not reached; after digest() it does nothing.
+    // Frees the worker's hash when digest() was not reached. After digest() it does nothing.
     hash.cancel();
   }
 }

@@ -78,8 +78,8 @@ export async function* followDownload(file: string, watch: DownloadWatch): Async
     let position = 0;
     for (;;) {
       watch.checkFailure();
-      // Read after noting whether the download had ended: an ended download
-      // has closed its file, so a read that returns nothing then means the end.
+      // Check for the end before the read. An ended download has closed its
+      // file, so a read that then returns nothing means the end of the blob.
       const ended = watch.isSettled();
       // Sized to what is on disk, so that polling and short reads allocate no large buffers.
       const available = Math.min((await handle.stat()).size - position, READ_CHUNK_BYTES);

@@ -26,7 +26,7 @@ export async function ensureBridge(settings: BridgeSettings): Promise<void> {
   const configure = ['link', 'set', 'dev', settings.name, 'address', macFromAddress(gateway), 'mtu', String(settings.mtu)];
 
   if (!(await findLink(settings.name))) {
-    // A new bridge is made in one ip process, which saves four spawns per network creation.
+    // A new bridge is created by one `ip -batch` process instead of one process per command.
     await ipBatch([
       ['link', 'add', 'name', settings.name, 'type', 'bridge'],
       configure,

@@ -11,8 +11,8 @@ export interface ResolverListener {
   // Lowercase name -> IPv4 addresses.
   names: Record<string, string[]>;
   // Client IPv4 address on this network -> listen addresses of the other user
-  // networks that the same container is connected to. A container asks only the
-  // resolver of its first network, so names on its other networks are looked up there.
+  // networks that the same container is connected to. A container sends queries only to
+  // the resolver of its first network, so names on its other networks are looked up there.
   peers?: Record<string, string[]>;
 }
 
