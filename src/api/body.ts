@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { InvalidArgumentError } from '../common/errors';
 import type { ApiRequest } from './context';
 
-// Create requests may carry a seccomp profile; anything larger than this is not a Docker request.
+// Create requests may carry a seccomp profile. Anything larger than this is not a Docker request.
 const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
 
 export async function readAll(stream: Readable, limit: number): Promise<Buffer> {
@@ -28,7 +28,7 @@ function checkJsonContentType(contentType: string | undefined): void {
   }
 }
 
-// Parses the JSON body; returns undefined for an empty body, which dockerd accepts as "all defaults".
+// Parses the JSON body. Returns undefined for an empty body, which dockerd accepts as "all defaults".
 export async function readJsonBody(request: ApiRequest): Promise<unknown> {
   const body = await readAll(request.body, MAX_JSON_BODY_BYTES);
   if (body.length === 0) return undefined;

@@ -13,10 +13,10 @@ export interface ApiRequest {
   query: URLSearchParams;
   // Values of the {name} segments of the matched route.
   params: Record<string, string>;
-  // The version the client asked for, or the maximum when the path had no prefix.
+  // The API version the client requested, or the maximum when the path has no version prefix.
   apiVersion: string;
   headers: IncomingHttpHeaders;
-  // The request body; for upgraded connections, exactly the Content-Length bytes before the raw stream.
+  // The request body, which for upgraded connections is exactly the Content-Length bytes before the raw stream.
   body: Readable;
   // True when the client sent "Upgrade: tcp" (attach and exec start switch protocols).
   upgrade: boolean;
@@ -35,17 +35,17 @@ export interface HijackedConnection {
 }
 
 export interface Reply {
-  // True once the status line has been written; an error after that can only end the connection.
+  // True once the status line has been written. An error after that can only end the connection.
   readonly headersSent: boolean;
   readonly statusCode: number;
-  // Adds a header to the response; call before anything is sent.
+  // Adds a header to the response. Call before anything is sent.
   setHeader(name: string, value: string): void;
   // Sends a JSON body with a trailing newline, as dockerd's encoder does.
   json(status: number, value: unknown): void;
   // Sends a status without a body (204, 201 for tag, 304).
   empty(status: number): void;
   text(status: number, body: string, contentType: string): void;
-  // Sends the status and headers now and returns the body stream; the caller ends it.
+  // Sends the status and headers now and returns the body stream. The caller ends it.
   startStream(status: number, contentType: string): Writable;
   // Takes over the connection: 101 UPGRADED for upgrade requests, else 200 on the raw socket.
   hijack(contentType: string): HijackedConnection;

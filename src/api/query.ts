@@ -11,7 +11,7 @@ export function queryBoolOrDefault(query: URLSearchParams, key: string, fallback
   return query.has(key) ? queryBool(query, key) : fallback;
 }
 
-// Parses an optional signed integer; returns null when the parameter is missing or empty.
+// Parses an optional signed integer. Returns null when the parameter is missing or empty.
 export function queryInteger(query: URLSearchParams, key: string): number | null {
   const raw = query.get(key);
   if (raw === null || raw === '') return null;

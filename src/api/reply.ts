@@ -32,7 +32,7 @@ function hijackedConnection(socket: Socket, input: Readable): HijackedConnection
     finish() {
       if (socket.destroyed) return;
       socket.end();
-      // The client usually closes its side once it has read everything; do not wait for it forever.
+      // The client usually closes its side once it has read everything. Do not wait for it forever.
       setTimeout(() => socket.destroy(), 5000).unref();
     },
     destroy() {
@@ -97,7 +97,7 @@ export class HttpReply implements Reply {
       .join('');
     socket.write(`${statusLine}\r\nContent-Type: ${contentType}\r\n${upgradeHeaders}${headers}\r\n`);
 
-    // A request without a body has no input; its end must not read as the client closing stdin.
+    // A request without a body has no input. Its end must not read as the client closing stdin.
     const contentLength = Number(this.request.headers['content-length'] ?? 0);
     const hasBody = contentLength > 0 || this.request.headers['transfer-encoding'] !== undefined;
     return hijackedConnection(socket, hasBody ? this.request : new PassThrough());

@@ -131,7 +131,7 @@ export function createApiServer(engine: Engine, options: ApiServerOptions): ApiS
     else logger.info({ ...logFields, status, error: message }, 'request rejected');
 
     if (reply.headersSent) {
-      // The status line is out; all that is left is to stop the response where it is.
+      // The status line is out. All that is left is to stop the response where it is.
       logger.warn({ ...logFields, error: message }, 'error after the response started; closing the connection');
       return;
     }
@@ -160,7 +160,7 @@ export function createApiServer(engine: Engine, options: ApiServerOptions): ApiS
   }
 
   async function onUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
-    // Hold client input until a handler reads it; node leaves an upgraded socket to us.
+    // Hold client input until a handler reads it. Node leaves an upgraded socket to us.
     socket.pause();
     socket.on('error', (error) => logger.debug({ error: error.message }, 'upgraded connection failed'));
     const controller = new AbortController();

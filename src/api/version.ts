@@ -2,12 +2,12 @@
 // one (the /v1.xx/ path prefix), and how handlers compare them.
 import { InvalidArgumentError } from '../common/errors';
 
-// The newest API version served; also the version of requests without a prefix.
+// The newest API version served, which is also the version of requests without a prefix.
 export const MAX_API_VERSION = '1.50';
 // The oldest API version served, as in dockerd 28.
 export const MIN_API_VERSION = '1.24';
 
-// Compares dotted versions numerically ("1.9" < "1.24"); returns -1, 0 or 1.
+// Compares dotted versions numerically ("1.9" < "1.24"). Returns -1, 0 or 1.
 export function compareVersions(a: string, b: string): number {
   const left = a.split('.').map((part) => Number.parseInt(part, 10) || 0);
   const right = b.split('.').map((part) => Number.parseInt(part, 10) || 0);
@@ -35,7 +35,7 @@ export interface VersionedPath {
 
 const VERSION_PREFIX = /^\/v([0-9.]+)(\/.*)$/;
 
-// Splits "/v1.41/containers/json" into "1.41" and "/containers/json"; a path without a prefix
+// Splits "/v1.41/containers/json" into "1.41" and "/containers/json". A path without a prefix
 // gets the maximum version. The version is checked separately, after routing, as dockerd does.
 export function splitVersionPrefix(rawPath: string): VersionedPath {
   const match = VERSION_PREFIX.exec(rawPath);

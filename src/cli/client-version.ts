@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-// Reads the version from package.json (three levels above dist/src/cli); "unknown" when it is missing.
+// Reads the version from package.json (three levels above dist/src/cli), or "unknown" when it is missing.
 export function clientVersion(): string {
   try {
     const file = path.resolve(__dirname, '..', '..', '..', 'package.json');

@@ -77,7 +77,7 @@ function plural(count: number): string {
   return count === 1 ? 'argument' : 'arguments';
 }
 
-// Checks the argument count; returns docker's message (exit code 1) when it does not fit.
+// Checks the argument count. Returns docker's message (exit code 1) when it does not fit.
 export function checkArguments(command: Command, commandPath: string, count: number): CliError | null {
   const { min, max } = command.args;
   let problem: string | null = null;
@@ -100,7 +100,7 @@ export function checkArguments(command: Command, commandPath: string, count: num
   return new CliError(message, 1);
 }
 
-// The message for a flag error: pflag's text, the usage line and a pointer to --help; exit code 125.
+// The message for a flag error: pflag's text, the usage line and a pointer to --help, with exit code 125.
 export function flagErrorMessage(commandPath: string, usage: string, message: string): string {
   return `${message}\n\nUsage:  ${commandPath} ${usage}\n\nRun '${commandPath} --help' for more information`;
 }

@@ -12,10 +12,10 @@ export interface FlagSpec {
   short?: string;
   kind: FlagKind;
   description: string;
-  // Word shown after the flag in help, such as "bytes" or "seconds"; defaults to the kind.
+  // Word shown after the flag in help, such as "bytes" or "seconds". Defaults to the kind.
   valueName?: string;
   defaultValue?: string | number | boolean;
-  // Validates a value as it is parsed; the error's message is reported as
+  // Validates a value as it is parsed. The error's message is reported as
   // `invalid argument "VALUE" for "-s, --long" flag: MESSAGE`.
   check?: (value: string) => void;
   hidden?: boolean;

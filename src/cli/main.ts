@@ -23,7 +23,7 @@ interface Resolved {
   argv: string[];
 }
 
-// Finds the command named at the start of args; returns null after printing help or throws CliError for an unknown name.
+// Finds the command named at the start of args. Returns null after printing help or throws CliError for an unknown name.
 function resolveCommand(args: string[], streams: Streams): Resolved | null {
   const [name, ...rest] = args;
   const group = GROUPS.get(name);

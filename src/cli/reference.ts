@@ -32,7 +32,7 @@ function splitDomain(name: string): { domain: string; path: string } {
   return { domain, path };
 }
 
-// Parses and normalizes a reference; throws InvalidReferenceError with docker's wording.
+// Parses and normalizes a reference. Throws InvalidReferenceError with docker's wording.
 export function parseReference(text: string): ImageReference {
   if (text === '') throw new InvalidReferenceError('invalid reference format');
   let rest = text;
@@ -60,7 +60,7 @@ export function parseReference(text: string): ImageReference {
   return { domain, path, tag, digest };
 }
 
-// "docker.io/library/busybox" → "busybox"; "docker.io/foo/bar" → "foo/bar"; other registries stay whole.
+// "docker.io/library/busybox" → "busybox" and "docker.io/foo/bar" → "foo/bar", while other registries stay whole.
 export function familiarName(reference: ImageReference): string {
   if (reference.domain !== DEFAULT_DOMAIN) return `${reference.domain}/${reference.path}`;
   const path = reference.path;

@@ -60,7 +60,7 @@ const load = {
   build: () => require('./commands/build') as Modules['build'],
 };
 
-// The summary is repeated here so help text needs no command module; a test checks it against the loaded command.
+// The summary is repeated here so help text needs no command module. A test checks it against the loaded command.
 function entry(summary: string, loadCommand: CommandEntry['load']): CommandEntry {
   return { summary, load: loadCommand };
 }

@@ -13,7 +13,7 @@ export function terminalSize(streams: Streams): [number, number] | null {
   return [stdout.rows, stdout.columns];
 }
 
-// Puts the terminal on stdin in raw mode; returns the function that restores it (safe to call twice).
+// Puts the terminal on stdin in raw mode. Returns the function that restores it (safe to call twice).
 // Node's raw mode keeps output post-processing (\n becomes \r\n), but the
 // container's terminal already sends \r\n, so "stty -opost" turns it off as
 // docker's raw mode does. Restoring through Node puts back the saved settings.
@@ -21,7 +21,7 @@ export function enableRawMode(streams: Streams): () => void {
   const { stdin } = streams;
   if (!stdin.isTTY || typeof stdin.setRawMode !== 'function') return () => undefined;
   stdin.setRawMode(true);
-  // Without stty the output keeps \r\r\n line ends; nothing else changes.
+  // Without stty the output keeps \r\r\n line ends. Nothing else changes.
   spawnSync('stty', ['-opost'], { stdio: [stdin.fd ?? 0, 'ignore', 'ignore'] });
   let restored = false;
   const restore = () => {

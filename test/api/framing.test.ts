@@ -69,12 +69,12 @@ test('detach keys: sequence split across chunks', () => {
   assert.deepEqual(scanAll('ctrl-p,ctrl-q', ['echo', P, Q, 'never']), { forwarded: 'echo', detachedAt: 2 });
 });
 
-test('detach keys: partial match is forwarded once it stops matching', () => {
+test('detach keys: forward broken partial match', () => {
   assert.deepEqual(scanAll('ctrl-p,ctrl-q', [`a${P}`, 'b']), { forwarded: `a${P}b`, detachedAt: null });
   assert.deepEqual(scanAll('ctrl-p,ctrl-q', [`${P}${P}`, Q]), { forwarded: P, detachedAt: 1 });
 });
 
-test('detach keys: held bytes come out at end of input', () => {
+test('detach keys: flush buffered bytes at end', () => {
   assert.deepEqual(scanAll('ctrl-p,ctrl-q', [`x${P}`]), { forwarded: `x${P}`, detachedAt: null });
 });
 

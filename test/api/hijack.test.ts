@@ -27,7 +27,7 @@ function frames(bytes: Buffer): [number, string][] {
   return new FrameDecoder().push(bytes).map((frame) => [frame.stream, frame.payload.toString()]);
 }
 
-test('attach: upgrade answers 101 with multiplexed frames', async () => {
+test('attach: upgrade returns 101 with multiplexed frames', async () => {
   const record = container({ openStdin: true });
   const response = await rawRequest(harness.socketPath, upgradeRequest('POST', `/v1.50/containers/${record.id}/attach?stream=1&stdout=1&stderr=1`));
   assert.equal(response.statusLine, 'HTTP/1.1 101 UPGRADED');
@@ -53,7 +53,7 @@ test('attach: API 1.41 names the raw stream type', async () => {
   await readUntilEnd(response.socket, response.rest);
 });
 
-test('attach: TTY output is raw and detach keys end the session', async () => {
+test('attach: raw TTY output, detach keys', async () => {
   const record = container({ tty: true, openStdin: true });
   const response = await rawRequest(harness.socketPath, upgradeRequest('POST', `/containers/${record.id}/attach?stream=1&stdin=1&stdout=1`));
   assert.equal(response.headers['content-type'], 'application/vnd.docker.raw-stream');
@@ -85,7 +85,7 @@ test('attach: custom and invalid detach keys', async () => {
   assert.equal(invalid.json().message, 'Invalid detach keys (ctrl-1) provided');
 });
 
-test('attach: end of input closes stdin of a StdinOnce container', async () => {
+test('attach: end of input closes StdinOnce stdin', async () => {
   const record = container({ openStdin: true, stdinOnce: true });
   const response = await rawRequest(harness.socketPath, upgradeRequest('POST', `/containers/${record.id}/attach?stream=1&stdin=1&stdout=1`));
   const session = harness.engine.sessions.at(-1)!;
@@ -98,7 +98,7 @@ test('attach: end of input closes stdin of a StdinOnce container', async () => {
   assert.deepEqual(frames(await ended), [[1, 'after eof\n']]);
 });
 
-test('attach: end of input ends the session without StdinOnce', async () => {
+test('attach: EOF ends session, keeps stdin', async () => {
   const record = container({ openStdin: true });
   const response = await rawRequest(harness.socketPath, upgradeRequest('POST', `/containers/${record.id}/attach?stream=1&stdin=1&stdout=1`));
   const session = harness.engine.sessions.at(-1)!;
@@ -110,7 +110,7 @@ test('attach: end of input ends the session without StdinOnce', async () => {
   assert.equal(session.stdinText(), 'x');
 });
 
-test('attach: input is dropped when stdin was not requested', async () => {
+test('attach: input dropped without stdin request', async () => {
   const record = container({ openStdin: true });
   const response = await rawRequest(harness.socketPath, upgradeRequest('POST', `/containers/${record.id}/attach?stream=1&stdout=1`));
   const session = harness.engine.sessions.at(-1)!;
@@ -123,7 +123,7 @@ test('attach: input is dropped when stdin was not requested', async () => {
   await ended;
 });
 
-test('attach: without upgrade the reply is a bare 200', async () => {
+test('attach: no upgrade returns bare 200', async () => {
   const record = container({});
   const response = await rawRequest(
     harness.socketPath,
@@ -150,7 +150,7 @@ test('attach: errors before the upgrade are plain HTTP', async () => {
   assert.match(conflict.json().message as string, /is paused, unpause the container before attach/);
 });
 
-test('exec: create, start with stdin after the body, inspect', async () => {
+test('exec: create, start with stdin, inspect', async () => {
   const record = container({});
   const created = await harness.request('POST', `/containers/${record.id}/exec`, { Cmd: ['cat'], AttachStdin: true, AttachStdout: true });
   assert.equal(created.status, 201);

@@ -487,7 +487,7 @@ export class InMemoryEngineDouble implements Engine {
     return { history: [], unsubscribe: () => undefined };
   }
 
-  // The double does not model container prune or disk usage; these raise 501.
+  // The double does not model container prune or disk usage, so both throw NotImplementedError (HTTP 501).
   async pruneContainers(options: PruneContainersOptions): Promise<PruneContainersResult> {
     this.record('pruneContainers', options);
     throw new NotImplementedError('the engine double does not model container prune');
@@ -498,7 +498,7 @@ export class InMemoryEngineDouble implements Engine {
     throw new NotImplementedError('the engine double does not model disk usage');
   }
 
-  // The double does not model resource usage, updates or file copies; these raise 501.
+  // The double does not model resource usage, updates or file copies, so these throw NotImplementedError (HTTP 501).
   async containerStats(idOrName: string): Promise<ContainerStats> {
     this.record('containerStats', idOrName);
     throw new NotImplementedError('the engine double does not model container stats');
@@ -524,7 +524,7 @@ export class InMemoryEngineDouble implements Engine {
     throw new NotImplementedError('the engine double does not model container files');
   }
 
-  // The double does not model filesystem changes, export, commit or image prune; these raise 501.
+  // The double does not model filesystem changes, export, commit or image prune, so these throw NotImplementedError (HTTP 501).
   async containerChanges(idOrName: string): Promise<ContainerChange[]> {
     this.record('containerChanges', idOrName);
     throw new NotImplementedError('the engine double does not model container changes');

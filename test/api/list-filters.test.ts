@@ -48,7 +48,7 @@ function filters(value: Record<string, string[]>): string {
   return `filters=${encodeURIComponent(JSON.stringify(value))}`;
 }
 
-test('containers: running only by default, newest first with all', async () => {
+test('containers: running default, all, limit', async () => {
   assert.deepEqual(await names(''), ['oldest']);
   assert.deepEqual(await names('?all=1'), ['newest', 'middle', 'oldest']);
   assert.deepEqual(await names('?all=true&limit=2'), ['newest', 'middle']);

@@ -207,7 +207,7 @@ function quietServer() {
   return createApiServer(harness.engine, { config: defaultConfig('apitest'), logger: pino({ level: 'silent' }), version: 'x' });
 }
 
-test('listen refuses a live socket', async () => {
+test('listen rejects a live socket', async () => {
   await assert.rejects(quietServer().listen(harness.socketPath), /another server is already listening on this socket/);
   const ping = await harness.request('GET', '/_ping');
   assert.equal(ping.status, 200, 'the first server still serves');
@@ -231,7 +231,7 @@ test('listen replaces a stale socket', async () => {
   assert.equal(fs.existsSync(stalePath), false, 'close removes the socket file');
 });
 
-test('listen refuses a path that is not a socket', async () => {
+test('listen rejects a non-socket path', async () => {
   const filePath = path.join(harness.directory, 'plain-file');
   fs.writeFileSync(filePath, 'data');
   await assert.rejects(quietServer().listen(filePath), /the path exists and is not a socket/);

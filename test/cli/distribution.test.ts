@@ -242,7 +242,7 @@ test('login flag checks', async () => {
 
 test('login prompts on terminal', async () => {
   const configPath = path.join(daemon.env.DOCKER_CONFIG!, 'config.json');
-  // script(1) gives the CLI a terminal; the answers arrive after the prompts, as typed, with the terminal's Enter (\r).
+  // script(1) gives the CLI a terminal. The replies arrive after the prompts, as typed, with the terminal's Enter (\r).
   const typing = `(sleep 1; printf '${secured.username}\\r'; sleep 1; printf '${secured.password}\\r'; sleep 2)`;
   const { stdout } = await execFileAsync('bash', ['-c', `${typing} | script -qec "${process.execPath} ${BERTH} login ${secured.host}" /dev/null`], { env: daemon.env, timeout: 30_000 });
   assert.match(stdout, /^Username: tester\r\nPassword: \r\n/, 'the user name is echoed and the password is not');

@@ -167,7 +167,7 @@ test('exec terminal follows a resize', async () => {
   const id = started.stdout.trim();
   created.push(id);
 
-  // "stty rows 30 cols 100" raises SIGWINCH twice; the last size must win.
+  // "stty rows 30 cols 100" raises SIGWINCH twice. The last size must win.
   const script = [
     'stty rows 50 cols 200',
     `${process.execPath} ${BERTH} exec -it ${id} sh -c 'stty size; sleep 3; stty size' < /dev/tty &`,

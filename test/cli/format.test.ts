@@ -18,7 +18,7 @@ import {
 import { binarySize, humanDuration, humanSize, humanSizeWithPrecision, parseGoDuration, parseRamBytes, parseTimestampArgument } from '../../src/cli/format/units';
 import { indentJson } from '../../src/cli/format/json-indent';
 
-test('tabwriter aligns cells with padding 3 and minimum 10', () => {
+test('tabwriter padding 3, minimum width 10', () => {
   const text = 'A\tBB\tC\nlonger cell\tx\tlast\n';
   assert.equal(alignColumns(text), 'A             BB        C\nlonger cell   x         last\n');
   // The last cell of a line is never padded, and a line without tabs ends the column block.

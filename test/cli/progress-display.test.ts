@@ -78,7 +78,7 @@ test('progress error message fails the stream', async () => {
   assert.equal(await render(messages.slice(0, 1), false), 'latest: Pulling from library/x\n', 'positive control: no error, no rejection');
 });
 
-test('save refuses terminal stdout', async () => {
+test('save rejects terminal stdout', async () => {
   const stdout = Object.assign(new PassThrough(), { isTTY: true });
   const stderr = new PassThrough();
   const errors: Buffer[] = [];

@@ -1,5 +1,5 @@
 // The command tree repeats each command's summary so that help needs no
-// command module; these tests keep the copies equal to the commands and
+// command module. These tests keep the copies equal to the commands and
 // check that a lookup loads only the module of the command that runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -58,7 +58,7 @@ test('detach keys parse like docker', () => {
   assert.throws(() => parseDetachKeys('alt-x'), /invalid detach keys/);
 });
 
-test('detector holds partial matches and detaches', () => {
+test('detector buffers partial matches, detaches', () => {
   const detector = new DetachKeyDetector(Buffer.from([16, 17]));
   assert.deepEqual(detector.feed(Buffer.from('ab')), { forward: Buffer.from('ab'), detached: false });
   // A lone ctrl-p is held back until the next byte shows it is not the sequence.

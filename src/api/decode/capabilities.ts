@@ -14,7 +14,7 @@ const CAPABILITIES = new Set(
   ].map((name) => `CAP_${name}`),
 );
 
-// Normalizes each name; raises 400 naming the field ("invalid CapAdd: unknown capability: ...").
+// Normalizes each name. Raises 400 naming the field ("invalid CapAdd: unknown capability: ...").
 export function normalizeCapabilities(names: string[], field: 'CapAdd' | 'CapDrop'): string[] {
   return names.map((name) => {
     const upper = name.trim().toUpperCase();

@@ -27,7 +27,7 @@ import { parseSignal } from './signals';
 
 export interface CreateDecodeOptions {
   apiVersion: string;
-  // The "name" query parameter; null or "" lets the engine generate one.
+  // The "name" query parameter. A null or "" name lets the engine generate one.
   name: string | null;
   // Number of host CPUs, the upper bound of NanoCpus.
   cpuCount: number;

@@ -1,6 +1,6 @@
 // Names of the Docker API fields that Berth accepts but does not act on.
 // The create decoder keeps them in ContainerSpec.extra, so inspect reports
-// them back; any other field is unknown and only logged. Taken from the
+// them back. Any other field is unknown and only logged. Taken from the
 // Engine API 1.50 definitions plus fields older versions still send.
 
 // Config fields (container.Config) not mapped to ContainerSpec fields.

@@ -21,7 +21,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 export class FieldReader {
   private readonly consumed = new Set<string>();
 
-  // `path` names the object in messages ("HostConfig"); `unknownFields` collects names of fields no Docker version has.
+  // `path` names the object in messages ("HostConfig"), and `unknownFields` collects names of fields no Docker version has.
   constructor(
     private readonly fields: Record<string, unknown>,
     readonly path: string,
@@ -43,7 +43,7 @@ export class FieldReader {
     throw new InvalidArgumentError(`invalid JSON: ${this.fieldPath(key)}: expected ${expected}, got ${describe(value)}`);
   }
 
-  // Returns the value of a field, matching its name exactly first and then ignoring case; marks it read.
+  // Returns the value of a field, matching its name exactly first and then ignoring case. Marks it read.
   raw(key: string): unknown {
     if (Object.prototype.hasOwnProperty.call(this.fields, key)) {
       this.consumed.add(key);
@@ -120,7 +120,7 @@ export class FieldReader {
     return FieldReader.of(this.raw(key), this.fieldPath(key), this.unknownFields);
   }
 
-  // Returns a reader for element `index` of the array field `key`; raises 400 when it is not an object.
+  // Returns a reader for element `index` of the array field `key`. Raises 400 when it is not an object.
   element(key: string, index: number, value: unknown): FieldReader {
     const reader = FieldReader.of(value, `${this.fieldPath(key)}[${index}]`, this.unknownFields);
     if (!reader) throw new InvalidArgumentError(`invalid JSON: ${this.fieldPath(key)}[${index}]: expected an object, got null`);
@@ -134,7 +134,7 @@ export class FieldReader {
     return value;
   }
 
-  // Names of all fields, as the client spelled them; for objects used as maps.
+  // Names of all fields, as the client spelled them, for objects used as maps.
   keys(): string[] {
     return Object.keys(this.fields);
   }

@@ -36,7 +36,7 @@ export function decodePidMode(raw: string): '' | 'host' {
 
 const RESTART_POLICIES: readonly RestartPolicyName[] = ['no', 'always', 'on-failure', 'unless-stopped'];
 
-// Decodes RestartPolicy; an empty name is "no", as dockerd reads policies created before Docker 25.
+// Decodes RestartPolicy. An empty name is "no", as dockerd reads policies created before Docker 25.
 export function decodeRestartPolicy(reader: FieldReader | null): RestartPolicy {
   const name = reader?.string('Name') ?? '';
   const count = reader?.integer('MaximumRetryCount') ?? 0;

@@ -37,7 +37,7 @@ function targetProblem(target: string): string | null {
   return null;
 }
 
-// Parses one Binds entry, "src:dst[:mode]" or "dst"; a source that is not an absolute path names a volume.
+// Parses one Binds entry, "src:dst[:mode]" or "dst". A source that is not an absolute path names a volume.
 export function parseBind(raw: string): MountSpec {
   const invalidSpec = `invalid volume specification: '${raw}'`;
   const parts = raw.split(':');

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../../common/errors';
 
 const NAME_PATTERN = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
-// Returns the name without its leading "/"; raises dockerd's 400 message for anything else.
+// Returns the name without its leading "/". Raises dockerd's 400 message for anything else.
 export function validateContainerName(name: string): string {
   if (!NAME_PATTERN.test(name)) {
     throw new InvalidArgumentError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);

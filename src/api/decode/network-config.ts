@@ -18,7 +18,7 @@ export interface NetworkHostConfig {
   extraHosts: string[];
 }
 
-// HostConfig fields that this file decodes; inspect echoes them in the form the client sent.
+// HostConfig fields that this file decodes. Inspect echoes them in the form the client sent.
 export const NETWORK_HOST_CONFIG_FIELDS = ['PortBindings', 'PublishAllPorts', 'Dns', 'DnsSearch', 'DnsOptions', 'ExtraHosts'] as const;
 
 type BindingEntries = Record<string, { HostIp?: string; HostPort?: string }[] | null>;
@@ -59,7 +59,7 @@ function decodeDnsServers(values: string[]): string[] {
   return values;
 }
 
-// Accepts "name:address" and "name=address"; the address is an IP address or "host-gateway".
+// Accepts "name:address" and "name=address". The address is an IP address or "host-gateway".
 function decodeExtraHosts(values: string[]): string[] {
   for (const value of values) {
     const separator = value.search(/[:=]/);
@@ -90,7 +90,7 @@ export interface DecodedEndpoints {
   attachment: NetworkAttachment | undefined;
 }
 
-// Reads Aliases and IPAMConfig of one EndpointSettings; the caller drains the other fields.
+// Reads Aliases and IPAMConfig of one EndpointSettings. The caller drains the other fields.
 export function decodeEndpointAttachment(settings: FieldReader | null): NetworkAttachment {
   const aliases = settings?.stringArray('Aliases') ?? [];
   const ipam = settings?.object('IPAMConfig') ?? null;

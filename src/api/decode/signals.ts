@@ -21,7 +21,7 @@ function signalNames(): Map<string, number> {
 
 const SIGNALS = signalNames();
 
-// Returns the signal number; raises InvalidArgumentError "Invalid signal: x" like dockerd.
+// Returns the signal number. Raises InvalidArgumentError "Invalid signal: x" like dockerd.
 export function parseSignal(raw: string): number {
   if (/^\d+$/.test(raw)) {
     const number = Number.parseInt(raw, 10);

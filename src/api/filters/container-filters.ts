@@ -1,5 +1,5 @@
 // GET /containers/json: which records to list and in what order, following
-// dockerd's list.go. The engine returns every record; filtering, the
+// dockerd's list.go. The engine returns every record. Filtering, the
 // all/limit rules and sorting newest first happen here.
 import { InvalidArgumentError, NotFoundError } from '../../common/errors';
 import type { ContainerRecord, ContainerStatus } from '../../container/types';
@@ -18,10 +18,10 @@ const PORT_FILTER = /^\d{1,5}(-\d{1,5})?(\/(tcp|udp|sctp))?$/;
 
 export interface ListRequest {
   all: boolean;
-  // 0 means no limit; a positive limit also lists stopped containers, as `docker ps -n` does.
+  // 0 means no limit. A positive limit also lists stopped containers, as `docker ps -n` does.
   limit: number;
   filters: FilterArgs;
-  // IDs of the images named by "ancestor" filters, resolved by the caller; null when there is no such filter.
+  // IDs of the images named by "ancestor" filters, resolved by the caller, or null when there is no such filter.
   ancestorImageIds: Set<string> | null;
 }
 

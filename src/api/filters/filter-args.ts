@@ -12,7 +12,7 @@ export class FilterArgs {
     this.fields = fields;
   }
 
-  // Parses the raw query value; an empty or missing value means no filters.
+  // Parses the raw query value. An empty or missing value means no filters.
   static parse(raw: string | null): FilterArgs {
     const fields = new Map<string, Set<string>>();
     if (raw === null || raw === '') return new FilterArgs(fields);
@@ -97,12 +97,12 @@ export class FilterArgs {
     return [...values].every((condition) => labelConditionHolds(condition, labels));
   }
 
-  // True when at least one "key" or "key=value" of the filter is present; for negated filters such as "label!".
+  // True when at least one "key" or "key=value" of the filter is present, for negated filters such as "label!".
   matchAnyLabel(name: string, labels: Record<string, string>): boolean {
     return [...(this.fields.get(name) ?? [])].some((condition) => labelConditionHolds(condition, labels));
   }
 
-  // Reads a boolean filter such as dangling=true; raises 400 when its values contradict or are not booleans.
+  // Reads a boolean filter such as dangling=true. Raises 400 when its values contradict or are not booleans.
   booleanValue(name: string): boolean | null {
     const values = this.fields.get(name);
     if (!values) return null;

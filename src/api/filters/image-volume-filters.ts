@@ -79,7 +79,7 @@ export function selectImages(images: ImageRecord[], filters: FilterArgs, findIma
   return selected.sort((a, b) => imageCreatedSeconds(b) - imageCreatedSeconds(a));
 }
 
-// Returns the volumes to list; `usedVolumes` names the volumes some container mounts, for "dangling".
+// Returns the volumes to list. The `usedVolumes` argument names the volumes some container mounts, for "dangling".
 export function selectVolumes(volumes: VolumeRecord[], filters: FilterArgs, usedVolumes: Set<string>): VolumeRecord[] {
   filters.validate(VOLUME_FILTERS);
   const dangling = filters.booleanValue('dangling');

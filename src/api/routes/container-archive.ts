@@ -25,7 +25,7 @@ async function statPath(request: ApiRequest, reply: Reply, services: ApiServices
   reply.empty(200);
 }
 
-// Streams the tar; a failure after the 200 can only end the response early, as with dockerd.
+// Streams the tar. A failure after the 200 can only end the response early, as with dockerd.
 async function getArchive(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
   const { stat, archive } = await services.engine.getContainerArchive(request.params.id, requiredPath(request));
   reply.setHeader(STAT_HEADER, encodePathStat(stat));

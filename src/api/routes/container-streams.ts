@@ -14,7 +14,7 @@ import { versionAtLeast } from '../version';
 export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';
 export const RAW_STREAM = 'application/vnd.docker.raw-stream';
 
-// Without a TTY the output is framed; dockerd names that content type from API 1.42 on.
+// Without a TTY the output is framed, and dockerd names that content type from API 1.42 on.
 export function streamContentType(multiplexed: boolean, apiVersion: string): string {
   return multiplexed && versionAtLeast(apiVersion, '1.42') ? MULTIPLEXED_STREAM : RAW_STREAM;
 }
@@ -62,7 +62,7 @@ async function attachContainer(request: ApiRequest, reply: Reply, services: ApiS
   services.logger.debug({ container: record.id, result }, 'attach ended');
 }
 
-// Parses "tail": a line count, or "all"; dockerd reads anything else, negative counts included, as "all".
+// Parses "tail": a line count, or "all". Like dockerd, it reads anything else, negative counts included, as "all".
 function parseTail(raw: string | null): number | null {
   if (raw === null || !/^\d+$/.test(raw)) return null;
   return Number.parseInt(raw, 10);
@@ -98,7 +98,7 @@ async function containerLogs(request: ApiRequest, reply: Reply, services: ApiSer
   const record = await services.engine.getContainer(request.params.id);
   if (!READABLE_LOG_DRIVERS.includes(record.logDriver)) throw new NotImplementedError('configured logging driver does not support reading');
   const entries = await services.engine.containerLogs(record.id, options, request.signal);
-  // A following reader may wait for the next line forever; a client that left ends it now.
+  // A following reader may wait for the next line forever. A client that left ends it now.
   request.signal.addEventListener('abort', () => entries.destroy(), { once: true });
 
   const multiplexed = !record.spec.tty;

@@ -16,7 +16,7 @@ function integerField(body: Record<string, unknown>, key: string): number | null
   return value;
 }
 
-// Reads Docker's RestartPolicy; an empty Name leaves the policy unchanged, as dockerd treats it.
+// Reads Docker's RestartPolicy. An empty Name leaves the policy unchanged, as dockerd treats it.
 function restartPolicyField(body: Record<string, unknown>): RestartPolicy | null {
   const value = body.RestartPolicy;
   if (value === undefined || value === null) return null;

@@ -20,7 +20,7 @@ import type { Router } from '../router';
 import { containerInspectShape, containerSummaryShape, type ContainerSize } from '../shapes/container';
 import { versionBelow } from '../version';
 
-// Returns the container's size when the client asked for it (size=1).
+// Returns the container's size when the client requests it (size=1).
 async function containerSize(services: ApiServices, request: ApiRequest, id: string): Promise<ContainerSize | null> {
   if (!queryBool(request.query, 'size')) return null;
   return services.engine.containerSize(id);

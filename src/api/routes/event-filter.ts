@@ -84,7 +84,7 @@ export function encodeEvent(event: EngineEvent): string {
   return `${json.slice(0, -1)},"timeNano":${event.timeNano.toString()}}\n`;
 }
 
-// Parses since/until as the docker CLI sends them ("1700000000" or "1700000000.123456789") into nanoseconds; null when absent.
+// Parses since/until as the docker CLI sends them ("1700000000" or "1700000000.123456789") into nanoseconds, or null when absent.
 export function parseEventTimestamp(query: URLSearchParams, key: string): bigint | null {
   const raw = query.get(key);
   if (raw === null || raw === '') return null;

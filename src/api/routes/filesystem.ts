@@ -23,7 +23,7 @@ async function listChanges(request: ApiRequest, reply: Reply, services: ApiServi
   reply.json(200, changes.map((change) => ({ Path: change.path, Kind: change.kind })));
 }
 
-// Streams the tar; a failure after the 200 can only end the response early, as with dockerd.
+// Streams the tar. A failure after the 200 can only end the response early, as with dockerd.
 async function exportContainer(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
   const archive = await services.engine.exportContainer(request.params.id);
   const body = reply.startStream(200, 'application/x-tar');
@@ -58,7 +58,7 @@ async function commitContainer(request: ApiRequest, reply: Reply, services: ApiS
   reply.json(201, { Id: id });
 }
 
-// Reads the optional container Config of a commit request; only the fields an image config keeps are used.
+// Reads the optional container Config of a commit request. Only the fields an image config keeps are used.
 export function decodeCommitConfig(body: unknown): ImageRuntimeConfig | null {
   if (body === undefined || body === null) return null;
   if (!isPlainObject(body)) throw new InvalidArgumentError('invalid JSON: commit config: expected an object');

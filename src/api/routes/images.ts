@@ -55,9 +55,9 @@ export function loadedImageLine(loaded: string): string {
   return `Loaded image: ${familiarReference(loaded)}\n`;
 }
 
-// Streams one {"stream": "Loaded image: ..."} line per image; errors go in-band, as dockerd sends them.
+// Streams one {"stream": "Loaded image: ..."} line per image. Errors go in-band, as dockerd sends them.
 async function loadImages(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
-  // dockerd's default is quiet; without it dockerd adds progress bars, which Berth does not draw.
+  // dockerd's default is quiet. Without it dockerd adds progress bars, which Berth does not draw.
   queryBoolOrDefault(request.query, 'quiet', true);
   const body = reply.startStream(200, 'application/json');
   try {
@@ -111,7 +111,7 @@ async function pushImage(request: ApiRequest, reply: Reply, services: ApiService
   await streamProgress(reply, services, { action: 'push', image: name }, (emit) => services.engine.pushImage(name, { tag, registryAuth }, emit));
 }
 
-// Streams a prepared archive; a failure after the 200 can only end the response early, as with dockerd.
+// Streams a prepared archive. A failure after the 200 can only end the response early, as with dockerd.
 async function sendArchive(reply: Reply, archive: Readable): Promise<void> {
   const body = reply.startStream(200, 'application/x-tar');
   try {
@@ -121,7 +121,7 @@ async function sendArchive(reply: Reply, archive: Readable): Promise<void> {
   }
 }
 
-// POST /auth: checks the credentials with the registry; the client stores them.
+// POST /auth: checks the credentials with the registry. The client stores them.
 async function checkLogin(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
   const body = await readJsonBody(request);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidArgumentError('invalid login request: expected a JSON object');

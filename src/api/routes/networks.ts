@@ -14,7 +14,7 @@ import { networkShape } from '../shapes/network-resource';
 
 const NETWORK_FILTERS = ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'] as const;
 
-// True when no container is attached; the predefined networks are never dangling.
+// True when no container is attached. The predefined networks are never dangling.
 function isDangling(info: NetworkInfo): boolean {
   return !info.record.builtIn && info.endpoints.length === 0;
 }
@@ -91,7 +91,7 @@ async function createNetwork(request: ApiRequest, reply: Reply, services: ApiSer
   if (reader.boolean('ConfigOnly') === true || (reader.object('ConfigFrom')?.string('Network') ?? '') !== '') {
     throw new NotImplementedError('config-only networks are not supported');
   }
-  // CheckDuplicate is always on since API 1.44; a duplicate name is a conflict either way.
+  // CheckDuplicate is always on since API 1.44. A duplicate name is a conflict either way.
   reader.boolean('CheckDuplicate');
 
   const ipam = decodeIpam(reader.object('IPAM'));

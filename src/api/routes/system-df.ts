@@ -35,7 +35,7 @@ function buildCacheShape(record: BuildCacheRecord): Record<string, unknown> {
 }
 
 export async function systemDiskUsage(request: ApiRequest, reply: Reply, services: ApiServices): Promise<void> {
-  // API 1.42 added ?type=, which limits the report to the types named; without it every type is reported.
+  // API 1.42 added ?type=, which limits the report to the types named. Without it every type is reported.
   const types = request.query.getAll('type');
   for (const type of types) {
     if (!USAGE_TYPES.includes(type)) throw new InvalidArgumentError(`invalid type "${type}": use one of ${USAGE_TYPES.join(', ')}`);

@@ -23,7 +23,7 @@ async function readTrimmed(file: string): Promise<string | null> {
   }
 }
 
-// Reads which cgroup controllers the host has; cgroup v1 mounts one hierarchy per controller.
+// Reads which cgroup controllers the host has. Cgroup v1 mounts one hierarchy per controller.
 export async function probeHostFeatures(cgroupVersion: EngineInfo['cgroupVersion'], cgroupRoot = '/sys/fs/cgroup'): Promise<HostFeatures> {
   let features: Omit<HostFeatures, 'ipv4Forwarding' | 'openFileDescriptors'>;
   if (cgroupVersion === '2') {
@@ -56,7 +56,7 @@ export async function probeHostFeatures(cgroupVersion: EngineInfo['cgroupVersion
   return { ...features, ipv4Forwarding: forwarding === '1', openFileDescriptors: descriptors.length };
 }
 
-// Headers /_ping adds to the common ones; the Docker CLI reads Builder-Version and Swarm.
+// Headers /_ping adds to the common ones. The Docker CLI reads Builder-Version and Swarm.
 const PING_HEADERS: Record<string, string> = {
   'Builder-Version': '1',
   Swarm: 'inactive',

@@ -50,7 +50,7 @@ function stateShape(record: ContainerRecord): Record<string, unknown> {
 
 export interface InspectOptions {
   apiVersion: string;
-  // The image's runtime config, for the merged Config; null when the image is gone.
+  // The image's runtime config, for the merged Config, or null when the image is gone.
   image: ImageRuntimeConfig | null;
   size: ContainerSize | null;
   details: ContainerDetails;

@@ -46,7 +46,7 @@ export function imageSummaryShape(image: ImageRecord, apiVersion: string, contai
   return shape;
 }
 
-// The keys a container config has, with empty values; the shape of ContainerConfig for old clients.
+// The keys a container config has, with empty values: the shape of ContainerConfig for old clients.
 const EMPTY_CONTAINER_CONFIG = {
   Hostname: '',
   Domainname: '',
@@ -96,7 +96,7 @@ export function imageInspectShape(image: ImageRecord, apiVersion: string): Recor
   if (config.created) shape.Created = config.created;
   else if (versionBelow(apiVersion, '1.44')) shape.Created = ZERO_TIME;
 
-  // Docker-built images carry the build container's ID and config; API 1.45 dropped both fields.
+  // Docker-built images carry the build container's ID and config. API 1.45 dropped both fields.
   if (versionBelow(apiVersion, '1.45')) {
     shape.Container = stringField(config, 'container');
     const containerConfig = config.container_config;

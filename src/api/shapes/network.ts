@@ -40,7 +40,7 @@ export function emptyEndpointSettings(apiVersion: string): Record<string, unknow
   return settings;
 }
 
-// Returns the names the embedded DNS answers for on a user network: the container name, its aliases and short ID.
+// Returns the names that the embedded DNS resolves on a user network: the container name, its aliases and short ID.
 function dnsNames(record: ContainerRecord, entry: NetworkEntry): string[] | null {
   if (!entry.endpoint || BUILT_IN_NETWORKS.includes(entry.networkName)) return null;
   const name = record.name.replace(/^\//, '');

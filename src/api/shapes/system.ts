@@ -4,7 +4,7 @@ import type { DaemonConfig } from '../../common/config';
 import type { EngineInfo } from '../../engine/engine';
 import { MAX_API_VERSION, MIN_API_VERSION, versionBelow } from '../version';
 
-// Kernel features of the host that `docker info` reports; the CLI warns about each one that is false.
+// Kernel features of the host that `docker info` reports. The CLI warns about each one that is false.
 export interface HostFeatures {
   memoryLimit: boolean;
   swapLimit: boolean;
@@ -109,7 +109,7 @@ export function systemVersionShape(serverVersion: string): Record<string, unknow
     BuildTime: '',
     Experimental: 'false',
     GitCommit: '',
-    // The field is Go's version in dockerd; berthd runs on Node.js.
+    // The field is Go's version in dockerd, but berthd runs on Node.js.
     GoVersion: `node ${process.version}`,
     KernelVersion: os.release(),
     MinAPIVersion: MIN_API_VERSION,

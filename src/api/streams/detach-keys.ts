@@ -8,7 +8,7 @@ export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 
 const CONTROL_CHARACTERS = '@abcdefghijklmnopqrstuvwxyz[\\]^_';
 
-// Converts a key specification to bytes; raises InvalidArgumentError naming the key it cannot read.
+// Converts a key specification to bytes. Raises InvalidArgumentError naming the key it cannot read.
 export function parseDetachKeys(specification: string): Buffer {
   const bytes: number[] = [];
   for (const key of specification.split(',')) {
@@ -32,12 +32,12 @@ export function parseDetachKeys(specification: string): Buffer {
 export interface ScanResult {
   // Input to pass on to the process.
   forward: Buffer;
-  // True when the whole sequence arrived; input after it is dropped.
+  // True when the whole sequence arrived. Input after it is dropped.
   detached: boolean;
 }
 
 // Finds the detach sequence in client input that may arrive split across
-// chunks. Bytes that could start the sequence are held back; once they stop
+// chunks. Bytes that could start the sequence are held back. Once they stop
 // matching they are forwarded, so normal input is never lost.
 export class DetachKeyScanner {
   private held: number[] = [];

@@ -1,7 +1,7 @@
 // Docker's multiplexed stream format (application/vnd.docker.multiplexed-stream),
 // used for attach, exec and logs of containers without a TTY. Each frame is an
 // 8-byte header, [stream, 0, 0, 0, uint32 big-endian payload length], then the
-// payload. Stream 0 is stdin, 1 stdout, 2 stderr; 3 carries a system error message.
+// payload. Stream 0 is stdin, 1 stdout, 2 stderr, and 3 carries a system error message.
 import type { OutputStreamName } from '../../engine/engine';
 
 export const STREAM_STDIN = 0;
@@ -27,7 +27,7 @@ export interface Frame {
   payload: Buffer;
 }
 
-// Splits a byte stream into frames; holds a partial frame until the rest arrives.
+// Splits a byte stream into frames and buffers a partial frame until the rest arrives.
 export class FrameDecoder {
   private pending: Buffer = Buffer.alloc(0);
 
@@ -43,7 +43,7 @@ export class FrameDecoder {
     return frames;
   }
 
-  // Bytes of an incomplete frame; non-zero at the end of a stream means it was cut short.
+  // Bytes of an incomplete frame. Non-zero at the end of a stream means it was cut short.
   get pendingBytes(): number {
     return this.pending.length;
   }

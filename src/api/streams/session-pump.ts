@@ -13,7 +13,7 @@ export interface PumpOptions {
   connection: HijackedConnection;
   // Frame output as the multiplexed stream (no TTY) instead of passing it raw.
   multiplexed: boolean;
-  // Pass client input to the process; when false, input is read and dropped.
+  // Pass client input to the process. When false, input is read and dropped.
   forwardStdin: boolean;
   // What the end of client input means. true: close the process's stdin and keep sending output
   // (dockerd does this for exec, and for attach to a StdinOnce container without a TTY).

@@ -24,7 +24,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-// Encodes a query string with sorted keys, as Go's url.Values.Encode does; booleans become 1 or 0.
+// Encodes a query string with sorted keys, as Go's url.Values.Encode does. Booleans become 1 or 0.
 export function encodeQuery(query: Record<string, QueryValue> | undefined): string {
   if (!query) return '';
   const parts: string[] = [];
@@ -104,7 +104,7 @@ export class ApiClient {
     }
   }
 
-  // Returns the response stream of a successful request; throws ApiError for a status of 400 or more.
+  // Returns the response stream of a successful request. Throws ApiError for a status of 400 or more.
   async stream(method: string, route: string, options: RequestOptions = {}): Promise<http.IncomingMessage> {
     const path = this.path(route, options.query);
     const response = await this.send(method, path, options);
@@ -119,7 +119,7 @@ export class ApiClient {
     return (await readAll(response)).toString('utf8');
   }
 
-  // Sends a request and parses the JSON response; an empty body gives undefined.
+  // Sends a request and parses the JSON response. An empty body gives undefined.
   async json<T>(method: string, route: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.stream(method, route, options);
     const body = await readAll(response);

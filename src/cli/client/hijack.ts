@@ -9,7 +9,7 @@ import { DaemonUnreachableError, errorFromBody } from './api-error';
 export interface HijackedStream {
   // Bytes from the daemon: multiplexed frames without a TTY, raw terminal output with one.
   readonly output: Readable;
-  // Sends bytes to the process's stdin; returns false when the caller should wait for 'drain' on output.
+  // Sends bytes to the process's stdin. Returns false when the caller should wait for 'drain' on output.
   write(data: Buffer): boolean;
   // Half-closes the socket so the process reads end of file on stdin, while output keeps flowing.
   closeWrite(): void;

@@ -12,7 +12,7 @@ const HEADER_LENGTH = 8;
 
 export class StreamFormatError extends Error {}
 
-// Splits a byte stream into frames; chunks may cut headers and payloads anywhere.
+// Splits a byte stream into frames. Chunks may cut headers and payloads anywhere.
 export class FrameDemuxer {
   private pending: Buffer = Buffer.alloc(0);
 
@@ -37,7 +37,7 @@ export class FrameDemuxer {
   }
 }
 
-// Builds one frame; used by tests and by anything that needs to produce the format.
+// Builds one frame for tests and for anything that needs to produce the format.
 export function encodeFrame(stream: number, payload: Buffer | string): Buffer {
   const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
   const header = Buffer.alloc(HEADER_LENGTH);
@@ -55,7 +55,7 @@ function writeWithBackpressure(source: Readable, target: Writable, data: Buffer)
 }
 
 // Copies a multiplexed stream to stdout and stderr byte for byte. Resolves
-// when the source ends; rejects on a daemon error frame (stream 3) or a
+// when the source ends. Rejects on a daemon error frame (stream 3) or a
 // malformed header.
 export function demultiplex(source: Readable, stdout: Writable, stderr: Writable): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -25,11 +25,11 @@ interface AttachPlan {
   stdin: boolean;
   detachKeysText: string;
   sigProxy: boolean;
-  // Starts the container after attaching (start -a); null for attach.
+  // True to start the container after attaching (start -a), false for attach.
   start: boolean;
 }
 
-// Attaches, optionally starts, and waits; returns the container's exit code (0 after a detach).
+// Attaches, optionally starts, and waits. Returns the container's exit code (0 after a detach).
 async function attachAndWait(context: CommandContext, client: ApiClient, plan: AttachPlan): Promise<number> {
   const { container } = plan;
   const tty = container.Config.Tty;
@@ -47,7 +47,7 @@ async function attachAndWait(context: CommandContext, client: ApiClient, plan: A
     const session = runSession({ connection, streams: context.streams, tty, forwardStdin: plan.stdin, detachKeys: tty && plan.stdin ? detachKeys : null });
     session.catch(() => undefined);
 
-    // start -a waits for the next exit (or removal with --rm); attach waits until the container is not running.
+    // start -a waits for the next exit (or removal with --rm), and attach waits until the container is not running.
     let condition = 'not-running';
     if (plan.start) condition = container.HostConfig.AutoRemove ? 'removed' : 'next-exit';
     const wait = await client.stream('POST', `${path}/wait`, { query: { condition } });

@@ -120,7 +120,7 @@ export function storeCredentials(environment: NodeJS.ProcessEnv, key: string, cr
   return file;
 }
 
-// Removes the entry for a key (and entries whose key reduces to it); returns false when there was none.
+// Removes the entry for a key (and entries whose key reduces to it). Returns false when there was none.
 export function removeCredentials(environment: NodeJS.ProcessEnv, key: string): boolean {
   const file = configFile(environment);
   const config = readConfig(file);

@@ -112,7 +112,7 @@ export interface CreateRequestOptions {
   environment: NodeJS.ProcessEnv;
   // [height, width] of the local terminal for -t, or null.
   consoleSize: [number, number] | null;
-  // run attaches and sets StdinOnce for -i; run -d and create attach nothing.
+  // run attaches and sets StdinOnce for -i, while run -d and create attach nothing.
   mode: 'run' | 'run-detached' | 'create';
   cwd?: string;
 }

@@ -13,7 +13,7 @@ function containerPath(target: string, action = ''): string {
 // A target's line for stdout, or a message for stderr that does not count as a failure.
 export type TargetResult = string | null | { notice: string };
 
-// Runs the action for every target in parallel; prints successes in order,
+// Runs the action for every target in parallel. Prints successes in order,
 // then the errors, then the summary line some commands add (docker start).
 export async function forEachTarget(
   context: CommandContext,

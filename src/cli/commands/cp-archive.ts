@@ -32,7 +32,7 @@ export function rebaseEntries(oldBase: string, newBase: string): (name: string) 
   };
 }
 
-// Returns a tar of a host path with entries named base, base/child...; owners are kept with
+// Returns a tar of a host path with entries named base, base/child and so on. Owners are kept with
 // keepOwners, else every entry is root's, as the copy's destination user.
 export function hostPathTar(source: string, base: string, keepOwners: boolean): Readable {
   const pack = tar.pack();
@@ -151,7 +151,7 @@ async function writeHostEntry(root: string, header: tar.Header, content: Readabl
 }
 
 async function setOwnerAndMode(target: string, header: tar.Header, mode: number): Promise<void> {
-  // Only root may give files to other users; others keep their own ownership, as tar does.
+  // Only root may give files to other users. Others keep their own ownership, as tar does.
   if (process.getuid?.() === 0) await fsp.lchown(target, header.uid ?? 0, header.gid ?? 0);
   await fsp.chmod(target, mode);
 }

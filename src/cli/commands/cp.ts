@@ -119,7 +119,7 @@ async function copyToContainer(context: CommandContext, client: ApiClient, conta
       destinationStat = await statInContainer(client, container, destinationPath);
     }
   } catch (error) {
-    // A missing destination is fine when its parent exists; the extraction reports any other problem.
+    // A missing destination is fine when its parent exists. The extraction reports any other problem.
     if (!(error instanceof ApiError) || error.status !== 404) throw error;
     destinationStat = null;
   }

@@ -1,6 +1,6 @@
 // berth events: prints the daemon's events as they arrive, one per line, in
 // docker's format "TIME TYPE ACTION ID (key=value, ...)" or with --format.
-// With --until the stream ends at that time; otherwise it runs until interrupted.
+// With --until the stream ends at that time. Otherwise it runs until interrupted.
 import type { Readable } from 'node:stream';
 import { CliError, PROGRAM, type Command } from '../command';
 import { templateTextOf } from '../format/formatter';
@@ -33,7 +33,7 @@ export function formatEventTime(timeNano: bigint): string {
   return `${stamp}.${fraction}${sign}${pad(Math.floor(absolute / 60))}:${pad(absolute % 60)}`;
 }
 
-// Returns docker's default line for an event; attributes are sorted by key.
+// Returns docker's default line for an event. Attributes are sorted by key.
 export function formatEventLine(event: EventMessage, timeNano: bigint): string {
   // Sorted by code unit, as Go's sort.Strings does.
   const keys = Object.keys(event.Actor.Attributes ?? {}).sort();

@@ -86,7 +86,7 @@ export const loadCommand: Command = {
       rawBody: archive,
       headers: { 'Content-Type': 'application/x-tar' },
     });
-    // The daemon replies with a JSON message stream; a plain-text reply is printed as is.
+    // The daemon replies with a JSON message stream. A plain-text reply is printed as is.
     if (/json/.test(String(response.headers['content-type'] ?? ''))) {
       await displayJsonMessages(response, context.streams.stdout);
     } else {

@@ -53,7 +53,8 @@ export async function readJsonMessages<T>(source: Readable, onMessage: (message:
   handleLine(pending + decoder.end());
 }
 
-// Reads the stream to its end, printing to output (null prints nothing); throws CliError on an error message.
+// Reads the stream to its end and prints each message to output (null prints nothing).
+// An error message throws CliError.
 export async function displayJsonMessages(source: Readable, output: Writable | null): Promise<JsonMessage[]> {
   const messages: JsonMessage[] = [];
   await readJsonMessages<JsonMessage>(source, (message) => {

@@ -10,7 +10,7 @@ async function readAllText(input: Readable): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-// Reads one line from a terminal; with echo off the typed characters are not shown (raw mode, so the CLI handles backspace and ^C itself).
+// Reads one line from a terminal. With echo off the typed characters are not shown (raw mode, so the CLI handles backspace and ^C itself).
 function promptLine(streams: Streams, question: string, echo: boolean): Promise<string> {
   const input = streams.stdin;
   const output: Writable = streams.stdout;

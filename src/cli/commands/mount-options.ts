@@ -59,7 +59,7 @@ function setMapEntry(target: Record<string, string>, value: string): void {
   if (key !== '') target[key] = equals === -1 ? '' : value.slice(equals + 1);
 }
 
-// Parses one --mount value; throws with docker's message for an invalid field.
+// Parses one --mount value. Throws with docker's message for an invalid field.
 export function parseMount(value: string, cwd = process.cwd()): ApiMount {
   const mount: ApiMount = { Type: 'volume', Target: '' };
   // Like docker, any volume-* field creates VolumeOptions with an empty DriverConfig.

@@ -10,7 +10,7 @@ import { naturalCompare } from './list';
 import { keyValueMap } from './option-parsers';
 import { confirm } from './volumes';
 
-// docker allows one --subnet, --gateway and --ip-range per address family; Berth networks are IPv4 only.
+// docker allows one --subnet, --gateway and --ip-range per address family. Berth networks are IPv4 only.
 function single(values: string[], flag: string): string | null {
   if (values.length > 1) throw new CliError(`invalid ${flag}: Berth networks have one IPv4 subnet, so give --${flag} once`);
   return values[0] ?? null;

@@ -27,7 +27,7 @@ export interface ApiUlimit {
   Hard: number;
 }
 
-// --ulimit name=soft[:hard]; the hard limit defaults to the soft one.
+// --ulimit name=soft[:hard]. The hard limit defaults to the soft one.
 export function parseUlimit(value: string): ApiUlimit {
   const [name, limits, ...extra] = value.split('=');
   if (limits === undefined || extra.length > 0) throw new Error(`invalid ulimit argument: ${value}`);
@@ -72,7 +72,7 @@ export interface RestartPolicy {
   MaximumRetryCount: number;
 }
 
-// --restart no|always|unless-stopped|on-failure[:max-retries]; the daemon validates the name.
+// --restart no|always|unless-stopped|on-failure[:max-retries]. The daemon validates the name.
 export function parseRestartPolicy(value: string): RestartPolicy {
   const colon = value.indexOf(':');
   const name = colon === -1 ? value : value.slice(0, colon);
@@ -130,7 +130,7 @@ export function addPublishedPort(settings: PortSettings, value: string): void {
   const [containerStart, containerEnd] = parsePortRange(containerPart, 'containerPort');
   const hostRange = hostPart === '' ? null : parsePortRange(hostPart, 'hostPort');
   const count = containerEnd - containerStart;
-  // A host range may go with a single container port (any port of the range); otherwise the lengths must match.
+  // A host range may go with a single container port (any port of the range). Otherwise the lengths must match.
   if (hostRange && hostRange[1] - hostRange[0] !== count && count !== 0) {
     throw new OptionError(`invalid ranges specified for container and host Ports: ${containerPart} and ${hostPart}`);
   }
@@ -196,7 +196,7 @@ export function expandEnvironmentVariable(value: string, environment: NodeJS.Pro
   return local === undefined ? value : `${value}=${local}`;
 }
 
-// Turns KEY=VALUE strings into a map; a bare KEY maps to "".
+// Turns KEY=VALUE strings into a map. A bare KEY maps to "".
 export function keyValueMap(entries: string[]): Record<string, string> {
   const map: Record<string, string> = {};
   for (const entry of entries) {
@@ -221,7 +221,7 @@ export function parseSysctl(value: string): [string, string] {
   return [name, value.slice(equals + 1)];
 }
 
-// --security-opt values; seccomp=FILE is replaced by seccomp=<the file's compact JSON>, as docker sends it.
+// --security-opt values, where seccomp=FILE is replaced by seccomp=<the file's compact JSON>, as docker sends it.
 export function parseSecurityOptions(values: string[]): string[] {
   return values.map((option) => {
     let separator = option.indexOf('=');

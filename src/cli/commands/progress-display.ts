@@ -26,7 +26,7 @@ export interface ProgressMessage {
   aux?: Record<string, unknown>;
 }
 
-// An output stream and whether it is a terminal; `columns` sets the bar width.
+// An output stream and whether it is a terminal. The stream's `columns` property sets the bar width.
 export interface ProgressOutput {
   stream: Writable & { columns?: number };
   isTerminal: boolean;

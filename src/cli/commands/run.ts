@@ -142,7 +142,7 @@ async function runContainer(context: CommandContext, flags: FlagValues, args: st
       await client.call('POST', `${containerPath}/start`);
     } catch (error) {
       connection?.close();
-      // NOTE: the daemon removes an --rm container whose start failed; the wait is bounded in case it does not.
+      // NOTE: the daemon removes an --rm container whose start failed. The wait is bounded in case it does not.
       if (autoRemove) await Promise.race([waitBody, new Promise((resolve) => setTimeout(resolve, 5000))]);
       wait.destroy();
       throw error;
@@ -204,7 +204,7 @@ export const createCommandSpec: Command = {
       context.streams.stdout.write(`${id}\n`);
       return 0;
     } catch (error) {
-      // Option errors end with 125 and the help line; daemon errors print as usual with exit code 1, as docker create does.
+      // Option errors end with 125 and the help line. Daemon errors print as usual with exit code 1, as docker create does.
       if (error instanceof OptionError) throw withRunHelp('create', error.message, 125);
       throw error;
     }

@@ -13,7 +13,7 @@ export interface SessionOptions {
   streams: Streams;
   tty: boolean;
   forwardStdin: boolean;
-  // Detach sequence watched on stdin; null disables client-side detaching.
+  // Detach sequence watched on stdin. Null disables client-side detaching.
   detachKeys: Buffer | null;
 }
 
@@ -70,7 +70,7 @@ export function followTerminalSize(streams: Streams, resize: (size: [number, num
     pending = null;
     inFlight = true;
     resize(size)
-      // The process may have exited already; a failed resize changes nothing the user can act on.
+      // The process may have exited already. A failed resize changes nothing the user can act on.
       .catch(() => undefined)
       .finally(() => {
         inFlight = false;
@@ -88,11 +88,11 @@ export function followTerminalSize(streams: Streams, resize: (size: [number, num
 
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
-// Forwards signals this process receives to the container (--sig-proxy); returns the function that stops forwarding.
+// Forwards signals this process receives to the container (--sig-proxy). Returns the function that stops forwarding.
 export function proxySignals(client: ApiClient, containerId: string): () => void {
   const handlers = FORWARDED_SIGNALS.map((signal) => {
     const handler = () => {
-      // The container may be gone already; the wait that follows reports its real end.
+      // The container may be gone already. The wait that follows reports its real end.
       client.call('POST', `/containers/${encodeURIComponent(containerId)}/kill`, { query: { signal } }).catch(() => undefined);
     };
     process.on(signal, handler);

@@ -1,5 +1,5 @@
 // berth system df -v --format: one template run over the whole report, whose
-// Images, Containers, Volumes and BuildCache lists hold the rows docker images,
+// Images, Containers, Volumes and BuildCache lists contain the rows docker images,
 // docker ps and docker volume ls format, with ids not truncated.
 import { ContainerRow, VolumeRow, imageRows, type ApiContainerSummary, type ApiImageSummary, type ApiVolume, type ImageRow } from '../format/contexts';
 import { FormatError, templateTextOf } from '../format/formatter';

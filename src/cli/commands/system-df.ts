@@ -1,5 +1,6 @@
 // berth system df: the TYPE TOTAL ACTIVE SIZE RECLAIMABLE summary and, with
-// -v, the per-image, per-container and per-volume tables, from GET /system/df.
+// -v, the per-image, per-container, per-volume and build cache tables, from
+// GET /system/df.
 import { CliError, type Command } from '../command';
 import { ContainerRow, VolumeRow, imageRows, type ApiContainerSummary, type ApiImageSummary, type ApiVolume } from '../format/contexts';
 import { FormatError, renderList, TABLE_PREFIX } from '../format/formatter';
@@ -190,7 +191,7 @@ export const systemDfCommand: Command = {
   summary: 'Show docker disk usage',
   flags: [
     { name: 'verbose', short: 'v', kind: 'bool', description: 'Show detailed information on space usage' },
-    { name: 'format', kind: 'string', description: 'Output format: "table", "table TEMPLATE", "json" or a Go template over Type, TotalCount, Active, Size, Reclaimable; with -v, over Images, Containers, Volumes, BuildCache' },
+    { name: 'format', kind: 'string', description: 'Output format: "table", "table TEMPLATE", "json" or a Go template over Type, TotalCount, Active, Size, Reclaimable. With -v, over Images, Containers, Volumes, BuildCache' },
   ],
   args: { max: 0 },
   async run(context, flags) {

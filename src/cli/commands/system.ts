@@ -58,7 +58,7 @@ Server:{{if .Platform}}{{if .Platform.Name}} {{.Platform.Name}}{{end}}{{end}}
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-// Formats an RFC 3339 time as Go's time.ANSIC in UTC ("Wed Jan  1 00:00:00 2025"); other text stays as is.
+// Formats an RFC 3339 time as Go's time.ANSIC in UTC ("Wed Jan  1 00:00:00 2025"). Other text stays as is.
 export function ansicTime(value: unknown): string {
   if (typeof value !== 'string' || value === '') return value === undefined || value === null ? '' : String(value);
   const date = new Date(value);
@@ -68,7 +68,7 @@ export function ansicTime(value: unknown): string {
   return `${DAYS[date.getUTCDay()]} ${MONTHS[date.getUTCMonth()]} ${day} ${time} ${date.getUTCFullYear()}`;
 }
 
-// Looks up a component detail; a missing one prints as "", as a Go map[string]string lookup does.
+// Looks up a component detail. A missing one prints as "", as a Go map[string]string lookup does.
 function detail(details: unknown, key: unknown): string {
   if (details === null || typeof details !== 'object') return '';
   const value = (details as Record<string, unknown>)[String(key)];

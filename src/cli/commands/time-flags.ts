@@ -2,7 +2,7 @@ import { CliError } from '../command';
 import type { FlagValues } from '../flags';
 import { parseTimestampArgument } from '../format/units';
 
-// Reads a --since or --until flag; returns undefined when it is empty.
+// Reads a --since or --until flag. Returns undefined when it is empty.
 export function timestampFlag(flags: FlagValues, name: string): string | undefined {
   const value = flags.string(name);
   if (value === '') return undefined;

@@ -11,7 +11,7 @@ function check(parse: (value: string) => unknown): (value: string) => void {
   };
 }
 
-// Builds the update request body; fields left out keep their values on the daemon.
+// Builds the update request body. Fields left out keep their values on the daemon.
 export function updateBody(flags: FlagValues): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   if (flags.isSet('memory')) body.Memory = parseRamBytes(flags.string('memory'));
@@ -23,7 +23,7 @@ export function updateBody(flags: FlagValues): Record<string, unknown> {
   if (flags.isSet('pids-limit')) body.PidsLimit = flags.int('pids-limit');
   if (flags.isSet('restart')) body.RestartPolicy = parseRestartPolicy(flags.string('restart'));
 
-  // Sent as the docker CLI sends them; berthd does not apply these and returns a warning for each.
+  // Sent as the docker CLI sends them, but berthd does not apply them and returns a warning for each.
   if (flags.isSet('blkio-weight')) body.BlkioWeight = flags.int('blkio-weight');
   if (flags.isSet('cpuset-cpus')) body.CpusetCpus = flags.string('cpuset-cpus');
   if (flags.isSet('cpuset-mems')) body.CpusetMems = flags.string('cpuset-mems');

@@ -44,7 +44,7 @@ export const volumeRemoveCommand: Command = {
     }),
 };
 
-// Asks a yes/no question; only "y" or "yes" confirms, and end of input declines.
+// Asks a yes/no question. Only "y" or "yes" confirms, and end of input declines.
 export async function confirm(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, question: string): Promise<boolean> {
   output.write(`${question} [y/N] `);
   return new Promise((resolve) => {

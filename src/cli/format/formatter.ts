@@ -36,10 +36,10 @@ export function templateTextOf(format: string): { text: string; isTable: boolean
 }
 
 export interface ListFormat {
-  // The user's --format value; "" or "table" selects the default table.
+  // The user's --format value, where "" or "table" selects the default table.
   format: string;
   defaultTable: string;
-  // Format for -q; docker ignores -q when a custom --format is given.
+  // Format for -q. Docker ignores -q when a custom --format is given.
   quietFormat: string;
   quiet: boolean;
   headers: Record<string, string>;
@@ -64,7 +64,7 @@ function compile(text: string, header: boolean) {
   }
 }
 
-// Renders rows with a format; throws FormatError with docker's message when the template is invalid or fails.
+// Renders rows with a format. Throws FormatError with docker's message when the template is invalid or fails.
 export function renderList(options: ListFormat, rows: object[]): string {
   const format = effectiveFormat(options);
   if (options.validateRawFormat) validateRaw(format, rows[0]);
@@ -86,7 +86,7 @@ export function renderList(options: ListFormat, rows: object[]): string {
   try {
     header = compile(text, true).execute(new HeaderRow(options.headers));
   } catch (error) {
-    // docker writes whatever part of the header rendered; an unrenderable header is left empty here.
+    // docker writes whatever part of the header rendered. An unrenderable header is left empty here.
     if (!(error instanceof TemplateExecutionError)) throw error;
   }
   return alignColumns(`${header}\n${body}`);

@@ -1,6 +1,6 @@
 // Column alignment as Go's text/tabwriter does it, with the settings docker
 // uses for tables (minimum width 10, padding 3, space as the pad character).
-// Cells end with a tab; the last cell of a line is not aligned. A column is
+// Cells end with a tab. The last cell of a line is not aligned. A column is
 // aligned across a block of consecutive lines that all have a cell in it.
 
 export interface TabwriterOptions {
@@ -62,7 +62,7 @@ export function alignColumns(text: string, options: TabwriterOptions = DOCKER_TA
       format(start, index);
       widths.pop();
       start = index;
-      // The outer loop increments index; step back so the line that ended the block is examined again.
+      // The outer loop increments index. Step back so the line that ended the block is examined again.
       index--;
     }
     writeLines(start, last);

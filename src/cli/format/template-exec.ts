@@ -9,7 +9,7 @@ export type TemplateFunction = (...args: unknown[]) => unknown;
 
 export interface ExecutionOptions {
   functions: Record<string, TemplateFunction>;
-  // 'error' fails on a map key that does not exist (docker inspect -f); 'default' prints "<no value>".
+  // 'error' fails on a map key that does not exist (docker inspect -f), and 'default' prints "<no value>".
   missingKey: 'default' | 'error';
 }
 
@@ -268,7 +268,7 @@ export class TemplateExecutor {
     }
   }
 
-  // Walks a field chain; only the last name receives the command's arguments.
+  // Walks a field chain. Only the last name receives the command's arguments.
   private evalFields(dot: unknown, receiver: unknown, names: string[], rest: Operand[], hasFinal: boolean, final: unknown, operand: Operand): unknown {
     let value = receiver;
     names.forEach((name, index) => {

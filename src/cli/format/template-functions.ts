@@ -175,5 +175,5 @@ export function headerTemplateFunctions(): Record<string, TemplateFunction> {
   return { ...BUILTINS, ...HEADER_FUNCTIONS };
 }
 
-// Names the parser accepts; "and" and "or" are evaluated by the executor itself.
+// Names the parser accepts. The executor evaluates "and" and "or" itself.
 export const TEMPLATE_FUNCTION_NAMES: ReadonlySet<string> = new Set([...Object.keys(BUILTINS), ...Object.keys(DOCKER_FUNCTIONS), 'and', 'or']);

@@ -29,7 +29,7 @@ export interface TemplateOptions {
   functions?: Record<string, TemplateFunction>;
 }
 
-// Parses a template; throws TemplateSyntaxError with Go's message for invalid syntax.
+// Parses a template. Throws TemplateSyntaxError with Go's message for invalid syntax.
 export function parseGoTemplate(text: string, options: TemplateOptions = {}): GoTemplate {
   const functions = { ...(options.header ? headerTemplateFunctions() : templateFunctions()), ...(options.functions ?? {}) };
   const names = new Set([...TEMPLATE_FUNCTION_NAMES, ...Object.keys(options.functions ?? {})]);

@@ -72,7 +72,7 @@ export function parseRamBytes(text: string): number {
 
 const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-// Parses a Go duration such as "10m", "1h30m" or "-1.5s"; returns milliseconds.
+// Parses a Go duration such as "10m", "1h30m" or "-1.5s". Returns milliseconds.
 export function parseGoDuration(text: string): number {
   const match = text.match(/^([+-]?)((?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/);
   if (!match) {
