@@ -9,7 +9,7 @@
 //
 // Docker is measured when a dockerd listens on /var/run/docker.sock (Debian's
 // docker.io), Podman when `podman` is on PATH. Both get the same busybox
-// archive loaded first; nothing is pulled from a registry.
+// archive loaded first, so nothing is pulled from a registry.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,7 +23,7 @@ interface Sample {
 }
 
 // Podman 4.3 gives containers RLIMIT_NOFILE and RLIMIT_NPROC of 1048576, and runc cannot raise them
-// above a lower hard limit without CAP_SYS_RESOURCE; these fit under the limits of the VM the
+// above a lower hard limit without CAP_SYS_RESOURCE. These values fit under the limits of the VM the
 // figures in docs/performance.md come from (open files 20000).
 const PODMAN_LIMITS = ['--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=20000:20000'];
 
@@ -82,7 +82,7 @@ function rssKiB(pid: number): number {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 }
 
-// PIDs of processes whose command line passes the test; processes that exit while being read are skipped.
+// PIDs of processes whose command line passes the test. Processes that exit while being read are skipped.
 function pidsWhere(test: (cmdline: string, pid: string) => boolean): number[] {
   return fs
     .readdirSync('/proc')
@@ -211,8 +211,8 @@ async function main(): Promise<void> {
       if (engine.name === 'docker CLI → berthd') lines.push(`conmon processes before the 20 starts: ${pidsBefore}`);
     }
 
-    // Memory: 10 idle containers each; PSS of the per-container monitors (conmon for Berth and Podman,
-    // containerd-shim-runc-v2 for Docker) and berthd's growth.
+    // Memory with 10 idle containers per engine: the PSS of the per-container monitors (conmon for
+    // Berth and Podman, containerd-shim-runc-v2 for Docker) and berthd's growth.
     const nodeBefore = berthNodePids(daemon.instance, daemon.pid()).length;
     const berthMemory = withIdleContainers(DOCKER, daemon.env, 10, () => {
       const monitors = conmonPids(daemon.root);

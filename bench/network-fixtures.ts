@@ -12,7 +12,7 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-// Runs a command and returns its stdout; throws with stderr when it fails.
+// Runs a command and returns its stdout. Throws with stderr when it fails.
 export function check(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 120_000): string {
   const result = spawnSync(command, args, { env, encoding: 'utf8', timeout: timeoutMs });
   if (result.status !== 0) {
@@ -89,7 +89,7 @@ export interface BarePair {
 // Two namespaces joined by one veth pair, or with throughBridge by two veth pairs
 // on a Linux bridge in the host namespace (the topology of two containers on a
 // bridge network, without a container runtime). Addresses come from the
-// benchmarking range 198.18.0.0/15 (RFC 2544); an iperf3 server runs in the first namespace.
+// benchmarking range 198.18.0.0/15 (RFC 2544). An iperf3 server runs in the first namespace.
 export async function startBarePair(tag: string, throughBridge: boolean): Promise<BarePair> {
   const kind = throughBridge ? 'b' : 'p';
   const serverNs = `berth-bench-${kind}s-${tag}`;

@@ -68,7 +68,7 @@ async function api(engine: Engine, method: string, requestPath: string, body?: u
   if (response.status >= 300) throw new Error(`${engine.name}: ${method} ${requestPath}: HTTP ${response.status} ${response.body.toString()}`);
 }
 
-// Progress goes to stderr, so stdout holds only the results.
+// Progress goes to stderr, so stdout contains only the results.
 function progress(message: string): void {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
 }

@@ -266,7 +266,7 @@ static napi_value js_shutdown_write(napi_env env, napi_callback_info info) {
  * Readiness watches on raw file descriptors, for sockets that Node's net
  * module cannot wrap (conmon's SOCK_SEQPACKET attach sockets). A watch runs
  * on the event loop through uv_poll, so an idle attach session costs no
- * thread-pool thread; JavaScript then reads and writes the descriptor with
+ * thread-pool thread. JavaScript then reads and writes the descriptor with
  * non-blocking fs.readSync and fs.writeSync calls.
  */
 typedef struct {
@@ -303,7 +303,7 @@ static void fd_watch_event(uv_poll_t *poll, int status, int events) {
 
 /*
  * watchFd(fd, events, callback): calls callback(status, events) whenever fd
- * is ready; events is a mask of 1 (readable) and 2 (writable). libuv makes
+ * is ready. events is a mask of 1 (readable) and 2 (writable). libuv makes
  * fd non-blocking. Returns a handle for updateWatch and unwatchFd.
  */
 static napi_value js_watch_fd(napi_env env, napi_callback_info info) {

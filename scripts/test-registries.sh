@@ -7,7 +7,7 @@
 #
 # Usage: scripts/test-registries.sh start|stop|env
 #   start  starts all three and prints `export BERTH_TEST_REGISTRY_...` lines
-#          for eval; test/distribution/registry.ts reads them
+#          for eval. test/distribution/registry.ts reads those variables.
 #   stop   stops the processes that start recorded, by PID, and removes the state
 #   env    prints the export lines of the running registries again
 #

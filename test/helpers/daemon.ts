@@ -25,7 +25,7 @@ export interface TestDaemon {
   // Environment for the berth CLI and the docker CLI pointing at this daemon.
   env: NodeJS.ProcessEnv;
   pid(): number;
-  // Stops berthd with SIGTERM; containers keep running.
+  // Stops berthd with SIGTERM. Containers keep running.
   stopDaemon(): Promise<void>;
   // Kills berthd and its whole process group with SIGKILL.
   killDaemon(): Promise<void>;
@@ -53,7 +53,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<TestDaemo
     BERTH_CONFIG: path.join(root, 'berthd.json'),
     BERTH_LOG_LEVEL: process.env.BERTH_TEST_LOG_LEVEL ?? 'debug',
     // Containers and the embedded resolver send lookups to loopback, where nothing answers, so
-    // that no test lookup reaches the host's resolver; tests that resolve names run their own server.
+    // that no test lookup reaches the host's resolver. Tests that resolve names run their own server.
     BERTH_DNS: '127.0.0.1',
     // A pool of the test's own, so that parallel instances and the host's networks never overlap.
     BERTH_DEFAULT_ADDRESS_POOLS: `10.${200 + randomInt(50)}.0.0/16:24`,
@@ -248,7 +248,7 @@ function removeCgroupTree(directory: string): void {
   try {
     fs.rmdirSync(directory);
   } catch {
-    // Still populated; the processes inside were killed above and the kernel frees it shortly.
+    // Still populated because the processes inside were killed above. The kernel frees it shortly.
   }
 }
 

@@ -116,7 +116,8 @@ test('cp with dash streams a tar', async () => {
   assert.match(both.stderr, /copying between containers is not supported/);
 });
 
-test('update prints the warnings of options berthd does not apply, as the docker CLI does', async () => {
+// berth prints these warnings on stdout after the name, as the docker CLI does.
+test('update warns about unapplied options', async () => {
   const result = await berth(daemon, ['update', '--cpuset-cpus', '0', '--memory-reservation', '16m', 'web']);
   assert.equal(result.exitCode, 0, result.stderr);
   const [name, ...warnings] = result.stdout.trimEnd().split('\n');
@@ -130,12 +131,14 @@ test('update prints the warnings of options berthd does not apply, as the docker
   assert.equal(applied.stdout, 'web\n');
 });
 
-test('create warns about a loopback DNS server, as the docker CLI does', async () => {
+// The warning text is the docker CLI's.
+test('create warns about loopback DNS', async () => {
   const loopback = await berth(daemon, ['create', '--dns', '127.0.0.1', 'busybox', 'true']);
   assert.equal(loopback.exitCode, 0, loopback.stderr);
   assert.equal(loopback.stderr, 'WARNING: Localhost DNS (127.0.0.1) may fail in containers.\n');
 
-  // Control: a server outside loopback (never contacted: the container is not started) gives no warning.
+  // Control: a server outside loopback gives no warning. It is never contacted because the container
+  // is not started.
   const other = await berth(daemon, ['create', '--dns', '10.255.255.1', 'busybox', 'true']);
   assert.equal(other.exitCode, 0, other.stderr);
   assert.equal(other.stderr, '');

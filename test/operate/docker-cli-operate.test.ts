@@ -126,7 +126,7 @@ function writeTree(root: string): void {
   fs.chmodSync(path.join(root, 'sub'), 0o711);
 }
 
-// Asserts two trees hold the same names, bytes and permission bits.
+// Asserts that two trees contain the same names, bytes and permission bits.
 function assertSameTree(expected: string, actual: string): void {
   const names = fs.readdirSync(expected).sort();
   assert.deepEqual(fs.readdirSync(actual).sort(), names, `entries of ${actual}`);
@@ -151,7 +151,7 @@ test('cp files and directories both ways', async () => {
   assert.equal(fs.readFileSync(fileBack, 'utf8'), '#!/bin/sh\necho hi\n');
   assert.equal((fs.statSync(fileBack).mode & 0o777).toString(8), '750');
 
-  // Without "/." the directory itself lands inside the target; with it, only its content.
+  // Without "/." the directory itself lands inside the target. With it, only its content does.
   await dockerOk(['exec', 'copier', 'mkdir', '/whole', '/content']);
   await dockerOk(['cp', tree, 'copier:/whole']);
   await dockerOk(['cp', `${tree}/.`, 'copier:/content']);
@@ -168,8 +168,9 @@ test('cp files and directories both ways', async () => {
 });
 
 // dockerd keeps the archive's uid and gid without -a, and also with -a when the container has no
-// user. With -a and a user it gives the copy that user's ids. Its cp reference says otherwise, but
-// moby/moby issue 45793 reports this behaviour. NOTE: not checked here against a real dockerd.
+// user. With -a and a user it gives the copy that user's ids. The cp reference describes -a
+// differently, but this is the reported behaviour (moby/moby#45793).
+// NOTE: not checked here against a real dockerd.
 test('cp -a sets the container user', async () => {
   const owned = path.join(work, 'owned.txt');
   fs.writeFileSync(owned, 'owned\n');

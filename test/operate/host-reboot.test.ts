@@ -1,6 +1,6 @@
-// A simulated host reboot: berthd stops, this instance's containers and
-// conmons are killed by the PIDs its store records, its mounts are removed and
-// its run directory emptied; berthd then starts containers by restart policy.
+// A simulated host reboot. berthd stops, and this instance's containers and
+// conmons are killed by the PIDs its store records. Its mounts are removed and
+// its run directory emptied. Then berthd starts containers by restart policy.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

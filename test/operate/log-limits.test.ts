@@ -89,7 +89,7 @@ describe('replaced log files', () => {
 
   it('reads a replaced file not yet kept', async () => {
     replaceLog([9, 10]);
-    // No keeper ran: the held name still points at the file with 7 and 8.
+    // keepReplacedLog has not run, so the .held link still points at the file with lines 7 and 8.
     assert.deepEqual(await collect(readLogFile(logPath, { ...ALL, tail: 4 }, () => false, undefined, 3)), ['line-7', 'line-8', 'line-9', 'line-10']);
   });
 

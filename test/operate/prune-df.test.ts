@@ -31,7 +31,7 @@ function measure(directory: string, seen = new Set<number>()): number {
     }
     if (seen.has(stat.ino)) continue;
     seen.add(stat.ino);
-    // Layer sizes count regular files only; writable layers count symlinks and devices too.
+    // Layer sizes count regular files only, but writable layers count symlinks and devices too.
     total += stat.size;
   }
   return total;
@@ -123,7 +123,7 @@ test('container prune removes stopped ones', async () => {
   const oldId = (await docker(daemon, ['inspect', '-f', '{{.Id}}', 'old'])).stdout.trim();
   const writerId = (await docker(daemon, ['inspect', '-f', '{{.Id}}', 'writer'])).stdout.trim();
 
-  // Without -f and without a terminal, the answer is read from stdin, and no prunes nothing.
+  // Without -f and without a terminal, the CLI reads the confirmation from stdin, and "n" prunes nothing.
   const declined = await docker(daemon, ['container', 'prune'], 'n\n');
   assert.equal(declined.exitCode, 0);
   assert.match(declined.stdout, /WARNING! This will remove all stopped containers\.\nAre you sure you want to continue\? \[y\/N\] $/);

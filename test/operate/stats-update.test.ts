@@ -50,7 +50,7 @@ test('stats shows a CPU loop near one core', async () => {
 });
 
 test('stats memory matches an allocation', async () => {
-  // The shell holds a 40 MiB string; the trailing echo keeps sh from replacing itself with sleep.
+  // The shell keeps a 40 MiB string in memory. The trailing echo keeps sh from replacing itself with sleep.
   await docker(daemon, ['run', '-d', '--name', 'hold', 'busybox', 'sh', '-c', 'a=$(head -c 41943040 /dev/zero | tr "\\0" x); sleep 1000; echo ${#a}']);
   await docker(daemon, ['run', '-d', '--name', 'small', 'busybox', 'sleep', '1000']);
   await sleep(2000);
@@ -60,8 +60,8 @@ test('stats memory matches an allocation', async () => {
     const [name, memory] = line.split('|');
     return [name, parseBinarySize(memory.split(' / ')[0])] as const;
   }));
-  const held = usage.get('hold')!;
-  assert.ok(Math.abs(held - 40 * MIB) <= 4 * MIB, `hold uses ${held} bytes, expected 40 MiB within 10%`);
+  const holdUsage = usage.get('hold')!;
+  assert.ok(Math.abs(holdUsage - 40 * MIB) <= 4 * MIB, `hold uses ${holdUsage} bytes, expected 40 MiB within 10%`);
   assert.ok(usage.get('small')! < 4 * MIB, `small uses ${usage.get('small')} bytes`);
   await docker(daemon, ['rm', '-f', 'hold', 'small']);
 });
